@@ -1,0 +1,92 @@
+"""All wiring lives here: settings -> rules, store, knowledge, models, engine, desk, dialogue.
+
+Nothing else builds long-lived objects, and there are no module-level singletons: the CLI,
+the web server and the tests each call ``build_core`` with the settings they want.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.detectors import Detectors
+from bot.dialogue import Dialogue
+from bot.engine import DecisionEngine
+from bot.gaps import GapTracker
+from bot.outbox import OutboxRouter
+from bot.rules import Rules, load_rules
+from bot.settings import Settings
+from bot.store.db import make_engine, migrate
+from bot.store.repo import Store
+from bot.tickets import TicketDesk
+from bot.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Core:
+    """The platform-neutral core, ready for adapters to feed."""
+
+    settings: Settings
+    rules: Rules
+    store: Store
+    engine: DecisionEngine
+    desk: TicketDesk
+    dialogue: Dialogue
+    outboxes: OutboxRouter
+    knowledge: Any = None
+    encoder: Any = None
+
+
+def build_models(*, rules: Rules, knowledge_index: Any, encoder: Any, cache_dir: Path | None) -> DecisionEngine:
+    """The decision engine for a rules set and a knowledge index (either may be empty)."""
+    from bot.intent import IntentModel
+    from knowledge.search import search
+
+    intents = None
+    if rules.categories:
+        examples = {c.name: list(c.examples) for c in rules.categories}
+        intents = IntentModel.fit(examples=examples, encoder=encoder, cache_dir=cache_dir)
+        if rules.thresholds.category_confidence is not None:
+            intents.threshold = rules.thresholds.category_confidence
+    size = len(knowledge_index.passages) if knowledge_index is not None else 0
+    override = rules.thresholds.answer_confidence
+
+    def knowledge(query: str, *, k: int = 5) -> Any:
+        return search(knowledge_index, query, k=k, threshold=override) if override is not None else search(knowledge_index, query, k=k)
+
+    detectors = Detectors(sentiment_threshold=rules.thresholds.sentiment) if rules.thresholds.sentiment is not None else Detectors()
+    return DecisionEngine(rules=rules, detectors=detectors, intents=intents, knowledge=knowledge if size else None, knowledge_size=size)
+
+
+def load_knowledge(*, settings: Settings, encoder: Any, progress: bool = False) -> Any:
+    """Bring the persisted index up to date with the knowledge folder (only changed files)."""
+    from knowledge.index import KnowledgeIndex, ingest
+
+    if settings.knowledge and Path(settings.knowledge).exists():
+        report = ingest(source_dir=Path(settings.knowledge), index_dir=settings.index_dir, encoder=encoder, progress=progress)
+        for problem in report.problems:
+            log.warning("skipped %s: %s", problem.path, problem.reason)
+    elif not (settings.index_dir / "manifest.json").exists():
+        return None
+    return KnowledgeIndex.load(settings.index_dir, encoder=encoder)
+
+
+def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, clock=utcnow, progress: bool = False) -> Core:
+    """Everything the bot needs, validated up front (a bad rules file fails here, clearly)."""
+    from knowledge.embedding import load_encoder
+
+    rules = load_rules(path=settings.rules)
+    engine_db = make_engine(url=settings.effective_database_url)
+    migrate(engine=engine_db)
+    store = Store(engine=engine_db)
+    encoder = load_encoder()
+    index = load_knowledge(settings=settings, encoder=encoder, progress=progress)
+    decision_engine = build_models(rules=rules, knowledge_index=index, encoder=encoder, cache_dir=settings.cache_dir)
+    router = outboxes or OutboxRouter()
+    desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock)
+    dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store))
+    return Core(settings=settings, rules=rules, store=store, engine=decision_engine, desk=desk, dialogue=dialogue, outboxes=router, knowledge=index, encoder=encoder)

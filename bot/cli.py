@@ -1,0 +1,194 @@
+"""The `baton` command: ask, ingest, chat, eval, serve, gaps, settings.
+
+Bad input gets a clear message and a non-zero exit, never a traceback: a bad rules file, a
+missing model package, an empty message or a malformed suite all end in one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.rules import RulesError
+from bot.settings import Settings
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise CliError(f"invalid settings: {problems}") from None
+
+
+def _core(settings: Settings, *, outboxes=None, progress: bool = False):
+    from bot.app import build_core
+
+    return build_core(settings=settings, outboxes=outboxes, progress=progress)
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Decide one message and print the decision (readable, or JSON with --json)."""
+    from bot.render_text import decision_text
+    from bot.types import Conversation, Person
+
+    text = " ".join(args.text).strip()
+    if not text:
+        raise CliError("the message is empty: give the text to decide, e.g. baton ask \"How do I export invoices?\"")
+    core = _core(_settings())
+    author = Person(platform_id=args.user or "cli-user", display_name=args.user or "CLI user", email=args.email)
+    decision = core.engine.decide(Conversation(text=text, author=author))
+    print(json.dumps(decision.to_dict(), indent=2) if args.json else decision_text(decision))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Re-index the knowledge folder (only changed files are embedded again)."""
+    from knowledge.embedding import load_encoder
+    from knowledge.index import ingest
+
+    settings = _settings()
+    source = Path(args.path) if args.path else Path(settings.knowledge)
+    if not source.is_dir():
+        raise CliError(f"{source}: not a folder of knowledge files")
+    report = ingest(source_dir=source, index_dir=settings.index_dir, encoder=load_encoder(), progress=True)
+    for problem in report.problems:
+        print(f"warning: skipped {problem.path}: {problem.reason}", file=sys.stderr)
+    print(f"ingested {source}: {report.added} added, {report.updated} updated, {report.removed} removed, {report.unchanged} unchanged; {report.passages} passages")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A terminal conversation with the core; handoffs print as cards."""
+    from bot.chat import run_chat
+
+    settings = _settings()
+    return asyncio.run(run_chat(settings=settings, build=_core))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run an evaluation suite (FORMAT.md) and print its figures."""
+    from bot.evaluation import evaluate, format_figures
+    from knowledge.embedding import load_encoder
+
+    settings = _settings()
+    if args.sweep:
+        from bot.sweep import run_sweep
+
+        print(run_sweep(path=Path(args.suite), with_train=args.with_train, encoder=load_encoder(), cache_dir=settings.cache_dir, as_json=args.json))
+        return 0
+    result = evaluate(path=Path(args.suite), with_train=args.with_train, encoder=load_encoder(), cache_dir=settings.cache_dir, progress=not args.json, limit=args.limit)
+    print(json.dumps(result) if args.json else format_figures(result))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web sandbox, and Slack / Teams endpoints when configured."""
+    from bot.server import serve
+
+    settings = _settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    return serve(settings=settings, host=host, port=port)
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    """List knowledge gaps, most asked first."""
+    from bot.store.db import make_engine, migrate
+    from bot.store.repo import Store
+
+    settings = _settings()
+    engine = make_engine(url=settings.effective_database_url)
+    migrate(engine=engine)
+    gaps = Store(engine=engine).gaps(status=None if args.all else "open")
+    if not gaps:
+        print("no open knowledge gaps")
+    for gap in gaps:
+        print(f"#{gap.id} [{gap.status}] asked {gap.count}x: {gap.question}")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Print the effective settings with secrets masked."""
+    for key, value in _settings().describe().items():
+        print(f"{key} = {value}")
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="baton", description="Baton: a support bot that knows when not to answer.")
+    root.add_argument("--verbose", action="store_true", help="log more")
+    sub = root.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="decide one message")
+    ask.add_argument("text", nargs="*")
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--user", help="platform user id of the author (to test customer tiers)")
+    ask.add_argument("--email", help="e-mail of the author (to test customer tiers)")
+    ask.set_defaults(func=cmd_ask)
+    ingest = sub.add_parser("ingest", help="index a knowledge folder")
+    ingest.add_argument("path", nargs="?")
+    ingest.set_defaults(func=cmd_ingest)
+    sub.add_parser("chat", help="talk to the bot in the terminal").set_defaults(func=cmd_chat)
+    evaluation = sub.add_parser("eval", help="run an evaluation suite")
+    evaluation.add_argument("suite")
+    evaluation.add_argument("--json", action="store_true")
+    evaluation.add_argument("--with-train", action="store_true")
+    evaluation.add_argument("--sweep", action="store_true", help="print the precision/recall curve across the dial")
+    evaluation.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    evaluation.set_defaults(func=cmd_eval)
+    serve = sub.add_parser("serve", help="serve the sandbox and platform endpoints")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    gaps = sub.add_parser("gaps", help="list knowledge gaps")
+    gaps.add_argument("--all", action="store_true")
+    gaps.set_defaults(func=cmd_gaps)
+    sub.add_parser("settings", help="print settings, secrets masked").set_defaults(func=cmd_settings)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except RulesError as exc:
+        print(f"error: the rules file {exc.path} is not valid:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: a clear message, not a traceback
+        from bot.errors import describe
+
+        known = describe(exc)
+        if known is None and args.verbose:
+            raise
+        print(f"error: {known or f'unexpected {type(exc).__name__}: {exc} (run with --verbose for details)'}", file=sys.stderr)
+        return EXIT_USAGE if known else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

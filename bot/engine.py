@@ -1,0 +1,290 @@
+"""The offline decision engine: one call turns a conversation into an answer or an escalation.
+
+Every escalation carries each trigger that fired with its evidence (retrieval scores, matched
+words, sentiment, tier), so the handoff card can explain it. Policy-risk escalations never
+carry a final instruction for the customer: the suggested reply is a holding reply and the
+instruction goes to the agent as an internal action.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol, Sequence
+
+from bot.replies import extractive_answer, format_minutes
+from bot.rules import PRIORITIES, Category, Rules
+from bot.summary import summarise
+from bot.types import (
+    Action, Automation, CategoryGuess, Conversation, Decision, Person, Reason, Source, Trigger,
+)
+
+
+class IntentMatcher(Protocol):
+    threshold: float
+
+    def predict(self, text: str) -> Any: ...
+
+
+class KnowledgeSearch(Protocol):
+    def __call__(self, query: str, *, k: int = 5) -> Any: ...
+
+
+class SignalDetector(Protocol):
+    def detect(self, conversation: Conversation) -> list[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerValue:
+    """What the rules say about the author: organisation, tier, priority, escalate-by-value."""
+
+    organisation: str | None
+    tier: str
+    priority: str
+    escalate: bool
+    matched_by: str | None = None
+
+
+_ESCALATING_POLICY_PRIORITY = {"security": "high", "account_access": "high", "legal": "high", "payment": "high"}
+
+
+class DecisionEngine:
+    """Combines category matching, knowledge search and signal detectors under the rules."""
+
+    def __init__(self, *, rules: Rules, detectors: SignalDetector, intents: IntentMatcher | None = None, knowledge: KnowledgeSearch | None = None, knowledge_size: int = 0) -> None:
+        self.rules = rules
+        self.detectors = detectors
+        self.intents = intents if rules.categories else None
+        self.knowledge = knowledge if knowledge_size else None
+
+    # --- public ----------------------------------------------------------------------------
+
+    def decide(self, conversation: Conversation) -> Decision:
+        """Answer or escalate one conversation; never raises for ordinary text."""
+        started = time.perf_counter()
+        value = customer_value(rules=self.rules, person=conversation.author)
+        guess, best, category = self._categorise(conversation.text)
+        hits = self._search(conversation)
+        triggers = self._triggers(conversation=conversation, value=value, guess=guess, best=best, category=category, hits=hits)
+        decision = self._assemble(conversation=conversation, value=value, guess=guess, category=category, hits=hits, triggers=triggers)
+        decision.latency_ms = (time.perf_counter() - started) * 1000
+        return decision
+
+    # --- steps -----------------------------------------------------------------------------
+
+    def _categorise(self, text: str) -> tuple[CategoryGuess, CategoryGuess, Category | None]:
+        """The in-scope category (or none) and the best candidate, kept as evidence."""
+        if self.intents is None:
+            nothing = CategoryGuess(None, 0.0)
+            return nothing, nothing, None
+        prediction = self.intents.predict(text)
+        best = CategoryGuess(prediction.name, float(prediction.confidence), prediction.runner_up, float(prediction.runner_up_confidence))
+        guess = best if prediction.in_scope else CategoryGuess(None, best.confidence, best.name, best.confidence)
+        return guess, best, self.rules.category(guess.name)
+
+    def _search(self, conversation: Conversation) -> Any:
+        if self.knowledge is None:
+            return None
+        return self.knowledge(retrieval_query(conversation), k=5)
+
+    def _triggers(self, *, conversation: Conversation, value: CustomerValue, guess: CategoryGuess, best: CategoryGuess, category: Category | None, hits: Any) -> list[Trigger]:
+        triggers = [_signal_trigger(s) for s in self.detectors.detect(conversation)]
+        if value.escalate:
+            triggers.append(Trigger(Reason.HIGH_VALUE, f"{value.tier} customer{f' ({value.organisation})' if value.organisation else ''}", (f"matched by {value.matched_by}",) if value.matched_by else (), None, "tier"))
+        category_trigger = self._category_trigger(guess=guess, category=category)
+        if category_trigger is not None:
+            triggers.append(category_trigger)
+        low = self._low_confidence(best=best, category=category, hits=hits)
+        if low is not None:
+            triggers.append(low)
+        return _dedupe(triggers)
+
+    def _category_trigger(self, *, guess: CategoryGuess, category: Category | None) -> Trigger | None:
+        if category is None or category.escalation_reason is None or category.automation == Automation.AI_ANSWER:
+            return None
+        evidence = (f"category '{category.name}' matched with confidence {guess.confidence:.2f}",)
+        label = category.policy or category.escalation_reason.value
+        return Trigger(category.escalation_reason, f"{label.replace('_', ' ')} category: {category.description or category.name}", evidence, guess.confidence, category.policy)
+
+    def _low_confidence(self, *, best: CategoryGuess, category: Category | None, hits: Any) -> Trigger | None:
+        if self.intents is not None and category is None:
+            return Trigger(Reason.LOW_CONFIDENCE, "no ticket category matches this message", (f"best category '{best.name}' at {best.confidence:.2f}, below the {self.intents.threshold:.2f} threshold",), best.confidence, "out_of_scope")
+        if hits is None or (category is not None and category.automation != Automation.AI_ANSWER):
+            return None
+        if not hits.hits:
+            return Trigger(Reason.LOW_CONFIDENCE, "the knowledge base has nothing on this", ("no passage retrieved",), 0.0, "missing_knowledge")
+        top = hits.hits[0]
+        if hits.competing and len(hits.hits) > 1:
+            second = next((h for h in hits.hits[1:] if h.passage.doc_id != top.passage.doc_id), hits.hits[1])
+            return Trigger(Reason.LOW_CONFIDENCE, "competing sources give no clear answer", (f"{top.passage.title} {top.score:.2f}", f"{second.passage.title} {second.score:.2f}"), hits.confidence, "competing_sources")
+        if not hits.answerable:
+            return Trigger(Reason.LOW_CONFIDENCE, "no knowledge-base article clearly answers this", (f"best match '{top.passage.title}' confidence {hits.confidence:.2f}",), hits.confidence, "missing_knowledge")
+        return None
+
+    def _assemble(self, *, conversation: Conversation, value: CustomerValue, guess: CategoryGuess, category: Category | None, hits: Any, triggers: list[Trigger]) -> Decision:
+        automation = category.automation if category else Automation.AI_ANSWER
+        sources = _sources(hits)
+        escalate = bool(triggers) or automation != Automation.AI_ANSWER
+        decision = Decision(action=Action.ESCALATE if escalate else Action.ANSWER, triggers=triggers, category=guess, automation=automation, sources=sources, tier=value.tier, rules_version=self.rules.label)
+        decision.missing_knowledge = any(t.kind == "missing_knowledge" for t in triggers) or (hits is not None and not sources)
+        decision.confidence = _confidence(guess=guess, hits=hits, has_categories=self.intents is not None)
+        decision.scores = _scores(guess=guess, hits=hits)
+        decision.intent = _intent(category=category, guess=guess, sources=sources)
+        decision.queue = _queue(rules=self.rules, category=category, triggers=triggers)
+        decision.priority = _priority(value=value, triggers=triggers)
+        sla = self.rules.sla_for(decision.priority)
+        decision.sla_first_response_minutes, decision.sla_resolution_minutes = sla.first_response, sla.resolution
+        decision.summary = summarise(conversation=conversation, intent=decision.intent)
+        if escalate:
+            decision.suggested_reply, decision.internal_action = _recommendation(decision=decision, hits=hits, query=conversation.text, category=category)
+        else:
+            decision.answer = _answer(query=conversation.text, hits=hits, category=category)
+        return decision
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def retrieval_query(conversation: Conversation) -> str:
+    """The text to search with: a short follow-up borrows the customer's previous turn."""
+    earlier = conversation.customer_turns()
+    if earlier and len(conversation.text.split()) < 5:
+        return f"{earlier[-1]} {conversation.text}"
+    return conversation.text
+
+
+def customer_value(*, rules: Rules, person: Person | None) -> CustomerValue:
+    """Organisation and tier from the rules: by user id, email domain, Slack team or Teams tenant."""
+    customers = rules.customers
+    default = customers.tiers[customers.default_tier]
+    if person is None:
+        return CustomerValue(None, customers.default_tier, default.priority, default.escalate)
+    for org in customers.organisations:
+        matched = _matched_by(org=org, person=person)
+        if matched:
+            tier = customers.tiers[org.tier]
+            return CustomerValue(org.name, org.tier, tier.priority, tier.escalate, matched)
+    return CustomerValue(person.organisation, customers.default_tier, default.priority, default.escalate)
+
+
+def _matched_by(*, org: Any, person: Person) -> str | None:
+    if person.platform_id in org.users:
+        return f"user {person.platform_id}"
+    domain = (person.email or "").rpartition("@")[2].lower()
+    if domain and domain in [d.lower() for d in org.email_domains]:
+        return f"email domain {domain}"
+    if person.organisation and person.organisation in org.slack_teams:
+        return f"Slack team {person.organisation}"
+    if person.organisation and person.organisation in org.teams_tenants:
+        return f"Teams tenant {person.organisation}"
+    return None
+
+
+def _signal_trigger(signal: Any) -> Trigger:
+    return Trigger(Reason(signal.reason), signal.detail, tuple(signal.evidence), float(signal.score), signal.kind)
+
+
+def _dedupe(triggers: list[Trigger]) -> list[Trigger]:
+    seen, result = set(), []
+    for trigger in triggers:
+        key = (trigger.reason, trigger.kind)
+        if key not in seen:
+            seen.add(key)
+            result.append(trigger)
+    return result
+
+
+def _sources(hits: Any) -> list[Source]:
+    if hits is None:
+        return []
+    sources, seen = [], set()
+    for hit in hits.hits:
+        passage = hit.passage
+        if passage.doc_id in seen:
+            continue
+        seen.add(passage.doc_id)
+        sources.append(Source(passage.doc_id, passage.title, passage.anchor, passage.url, float(hit.score), passage.passage_id, passage.text[:300]))
+    return sources[:3]
+
+
+def _confidence(*, guess: CategoryGuess, hits: Any, has_categories: bool) -> float:
+    parts = []
+    if has_categories:
+        parts.append(guess.confidence)
+    if hits is not None:
+        parts.append(float(hits.confidence))
+    return min(parts) if parts else 0.0
+
+
+def _scores(*, guess: CategoryGuess, hits: Any) -> dict[str, float]:
+    scores = {"category": guess.confidence, "category_runner_up": guess.runner_up_confidence}
+    if hits is not None:
+        scores["knowledge"] = float(hits.confidence)
+        scores.update({f"hit:{h.passage.doc_id}": float(h.score) for h in hits.hits[:3]})
+    return scores
+
+
+def _intent(*, category: Category | None, guess: CategoryGuess, sources: list[Source]) -> str:
+    if category is not None:
+        return f"{category.name}: {category.description}" if category.description else category.name
+    if sources:
+        return f"question about '{sources[0].title}'"
+    return "unknown (no category or article matched)"
+
+
+def _queue(*, rules: Rules, category: Category | None, triggers: list[Trigger]) -> str:
+    """The category's queue; otherwise a queue named after the policy type, when one exists."""
+    if category is not None and category.queue:
+        return category.queue
+    for trigger in triggers:
+        if trigger.kind and trigger.kind in rules.queues:
+            return trigger.kind
+    return rules.default_queue
+
+
+def _priority(*, value: CustomerValue, triggers: list[Trigger]) -> str:
+    """The tier's priority, raised for security/legal/payment risk and for anger."""
+    rank = PRIORITIES.index(value.priority)
+    for trigger in triggers:
+        if trigger.kind in _ESCALATING_POLICY_PRIORITY:
+            rank = min(rank, PRIORITIES.index(_ESCALATING_POLICY_PRIORITY[trigger.kind]))
+        if trigger.reason == Reason.EMOTIONAL:
+            rank = max(0, min(rank, PRIORITIES.index("normal")) - (1 if trigger.kind in {"threat_to_leave", "public_escalation"} else 0))
+    return PRIORITIES[rank]
+
+
+def _answer(*, query: str, hits: Any, category: Category | None) -> str:
+    if hits is not None and hits.hits:
+        top = hits.hits[0].passage
+        source = Source(top.doc_id, top.title, top.anchor, top.url, float(hits.hits[0].score), top.passage_id)
+        return extractive_answer(query=query, passage_text=top.text, source=source)
+    if category is not None:
+        return category.answer or f"This is about {category.description or category.name}."
+    return ""
+
+
+def _recommendation(*, decision: Decision, hits: Any, query: str, category: Category | None) -> tuple[str, str]:
+    """A draft for the agent (never a policy instruction for the customer) and an internal action."""
+    kinds = {t.kind for t in decision.triggers}
+    reasons = set(decision.reasons)
+    window = format_minutes(decision.sla_first_response_minutes)
+    draft_source = ""
+    if hits is not None and hits.hits and Reason.POLICY_RISK not in reasons:
+        top = hits.hits[0].passage
+        draft_source = extractive_answer(query=query, passage_text=top.text, source=Source(top.doc_id, top.title, top.anchor, top.url, 0.0))
+    if Reason.POLICY_RISK in reasons:
+        action = f"Policy risk ({', '.join(sorted(k for k in kinds if k) or ['policy'])}): verify the customer's identity through the official process and follow the written procedure; do not give the instruction in chat."
+        reply = "Thanks for your patience. I'm looking into this personally and will confirm the next steps with you once I've verified your account."
+        return reply, action
+    if Reason.LOW_CONFIDENCE in reasons and decision.missing_knowledge:
+        action = "Answer personally; no article covers this, so it was logged as a knowledge gap (add an article so the bot can answer next time)."
+        return draft_source or "Thanks for your question. Let me check this for you and get back to you shortly.", action
+    if Reason.HIGH_VALUE in reasons:
+        action = f"High-value case: owner of the {decision.queue} queue to contact the customer within {window}; review account history before replying."
+        return draft_source or "Thanks for reaching out. I'm reviewing your account now and will get back to you with a concrete answer shortly.", action
+    if Reason.EMOTIONAL in reasons:
+        action = "Upset customer: acknowledge, apologise for the experience, and take ownership of the next step."
+        return "I'm really sorry about the trouble this has caused. I've read the whole conversation and I'm taking care of it now.", action
+    if category is not None and category.automation == Automation.AI_DRAFT:
+        return draft_source or (category.answer or ""), "AI-draft category: review the drafted reply and send it, edited if needed."
+    return draft_source or "Thanks for reaching out, I'm looking into this now.", "Review the conversation and reply to the customer."

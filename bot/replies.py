@@ -1,0 +1,94 @@
+"""Customer-facing texts: extractive answers and holding messages that fit the reason.
+
+Offline, Baton never invents text: answers quote the knowledge base's own sentences and cite
+them. Holding messages state who takes over and when (from the SLA); for policy risk they never
+give the final instruction.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.types import Automation, Decision, Reason, Source
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset("a an and are be can do does for from how i in is it my of on or the to what when where which who why with you your me we our this that".split())
+
+POLICY_WORDS = {
+    "security": "account security",
+    "account_access": "access to your account",
+    "payment": "a payment",
+    "financial": "a financial matter",
+    "legal": "a legal matter",
+    "compliance": "a compliance matter",
+    "refund_dispute": "a refund",
+    "churn": "your subscription",
+}
+
+
+def format_minutes(minutes: int | None) -> str:
+    """'15 minutes', '4 hours', '2 business days' style durations for customers."""
+    if minutes is None:
+        return "as soon as possible"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    if minutes < 1440:
+        hours = round(minutes / 60)
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    days = round(minutes / 1440)
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def best_sentences(*, query: str, passage: str, limit: int = 3) -> list[str]:
+    """The passage sentences sharing most words with the query, in their original order."""
+    sentences = [s.strip() for s in _SENTENCE.split(passage.replace("\n", " ")) if len(s.strip()) > 15]
+    if not sentences:
+        return [passage.strip()[:400]] if passage.strip() else []
+    wanted = _words(query)
+    ranked = sorted(range(len(sentences)), key=lambda i: (-len(wanted & _words(sentences[i])), i))
+    keep = sorted(ranked[:limit])
+    return [sentences[i] for i in keep]
+
+
+def cite(source: Source) -> str:
+    """'Title (url#anchor)' or just the title when the document has no URL."""
+    if source.url:
+        anchor = f"#{source.anchor}" if source.anchor and "#" not in source.url else ""
+        return f"{source.title} ({source.url}{anchor})"
+    return source.title
+
+
+def extractive_answer(*, query: str, passage_text: str, source: Source) -> str:
+    """An answer made only of the knowledge base's own sentences, with its citation."""
+    quoted = " ".join(best_sentences(query=query, passage=passage_text))
+    return f"{quoted}\n\nSource: {cite(source)}"
+
+
+def holding_message(*, decision: Decision) -> str:
+    """What the customer reads while a person takes over; fits the strongest reason."""
+    when = format_minutes(decision.sla_first_response_minutes)
+    reasons = decision.reasons
+    kinds = [t.kind for t in decision.triggers if t.kind]
+    if Reason.POLICY_RISK in reasons:
+        topic = POLICY_WORDS.get(next((k for k in kinds if k in POLICY_WORDS), ""), "a sensitive matter")
+        return (f"Thanks for letting us know. Because this concerns {topic}, a member of our team will "
+                f"handle it personally and reply within {when}. For your safety, please don't share "
+                "passwords, full card numbers or verification codes in this chat.")
+    if Reason.HUMAN_REQUESTED in reasons:
+        return f"Of course. I've asked a person from our team to take over; they'll reply here within {when}."
+    if Reason.EMOTIONAL in reasons:
+        return (f"I'm sorry this has been frustrating. I've passed your message, with the full context, "
+                f"to a person on our team, who will reply here within {when}.")
+    if Reason.HIGH_VALUE in reasons:
+        return f"Thanks for reaching out. I've passed this to the right person on our team; they'll reply here within {when}."
+    if Reason.LOW_CONFIDENCE in reasons:
+        return (f"I don't have a reliable answer to that in our documentation, so I've asked a colleague "
+                f"to help. You'll hear from them here within {when}.")
+    if decision.automation == Automation.AI_DRAFT:
+        return f"Thanks! A member of our team is reviewing a reply for you and will send it within {when}."
+    return f"Thanks! A member of our team will follow up here within {when}."

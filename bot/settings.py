@@ -1,0 +1,102 @@
+"""Typed settings, read once at start-up from the environment and an optional `.env` file.
+
+Baton's own settings use the ``BATON_`` prefix; the platforms' conventional variable names
+(``SLACK_BOT_TOKEN``, ``MICROSOFT_APP_ID``, ``OPENAI_API_KEY`` ...) are honoured as they are.
+Secrets are ``SecretStr`` so they never appear in a repr, a log line or ``baton settings``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SAMPLE_RULES = PACKAGE_DIR / "sample_rules.yaml"
+SAMPLE_KNOWLEDGE = PACKAGE_DIR.parent / "knowledge" / "sample"
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Everything Baton reads from its environment, validated when the process starts."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BATON_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    home: Path = Field(default=Path(".baton"), description="Where local state lives.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite in home by default.")
+    rules: Path = Field(default=SAMPLE_RULES)
+    knowledge: Path = Field(default=SAMPLE_KNOWLEDGE)
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_customer_text: bool = False
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=_alias("SLACK_BOT_TOKEN", "BATON_SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=_alias("SLACK_SIGNING_SECRET", "BATON_SLACK_SIGNING_SECRET"))
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias=_alias("SLACK_APP_TOKEN", "BATON_SLACK_APP_TOKEN"))
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias=_alias("SLACK_API_URL", "BATON_SLACK_API_URL"))
+
+    microsoft_app_id: str = Field(default="", validation_alias=_alias("MICROSOFT_APP_ID", "BATON_MICROSOFT_APP_ID"))
+    microsoft_app_password: SecretStr | None = Field(default=None, validation_alias=_alias("MICROSOFT_APP_PASSWORD", "BATON_MICROSOFT_APP_PASSWORD"))
+    microsoft_app_tenant_id: str = Field(default="", validation_alias=_alias("MICROSOFT_APP_TENANT_ID", "BATON_MICROSOFT_APP_TENANT_ID"))
+    teams_local_mode: bool = Field(default=False, description="Accept unauthenticated Teams activities (local testing only).")
+
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_alias("OPENAI_API_KEY", "BATON_OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=_alias("OPENAI_BASE_URL", "BATON_OPENAI_BASE_URL"))
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=20.0, gt=0)
+    llm_daily_token_budget: int = Field(default=2_000_000, ge=0)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        """slack_sdk silently drops the last path segment without a trailing slash."""
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or a SQLite file in the home folder."""
+        return self.database_url or f"sqlite:///{(self.home / 'baton.db').as_posix()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.microsoft_app_id) or self.teams_local_mode
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    def describe(self) -> dict[str, str]:
+        """A printable view with every secret masked."""
+        view = {}
+        for name, value in self.model_dump().items():
+            view[name] = "********" if isinstance(value, SecretStr) else str(value)
+        return view

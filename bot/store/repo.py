@@ -1,0 +1,299 @@
+"""The store: keyword-only operations over the tables, each in its own short transaction.
+
+Claims are one conditional UPDATE (``... WHERE claimed_by IS NULL``) checked by rowcount, so
+exactly one of any number of concurrent claimers wins on SQLite and PostgreSQL alike; the
+loser reads back who won.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.store.models import (
+    ChannelRefRow, ClaimRow, ConversationRow, DecisionRow, FeedbackRow, InboundEvent,
+    KnowledgeGapRow, MessageRow, TicketRow,
+)
+from bot.types import ConversationRef, Decision, Person, Role, Turn, utcnow
+
+OPEN_STATES = ("open", "claimed", "released")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """The outcome of a claim: whether this agent won, and who owns the ticket now."""
+
+    won: bool
+    owner_id: str | None
+    owner_name: str | None
+    claimed_at: datetime | None
+    status: str
+
+
+def new_ticket_id() -> str:
+    """A short, unguessable, human-friendly ticket id."""
+    return "T-" + secrets.token_hex(4).upper()
+
+
+class Store:
+    """All reads and writes the core needs; adapters never touch tables directly."""
+
+    def __init__(self, *, engine: Engine) -> None:
+        self.engine = engine
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # --- inbound events -----------------------------------------------------------------
+
+    def remember_event(self, *, event_id: str, kind: str = "message") -> bool:
+        """Record an event id; False when it was seen before (a redelivery)."""
+        with self.session() as session:
+            session.add(InboundEvent(event_id=event_id, kind=kind))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    # --- conversations and messages -------------------------------------------------------
+
+    def upsert_conversation(self, *, ref: ConversationRef, author: Person | None, tier: str | None = None) -> ConversationRow:
+        """Create the conversation on its first message; keep the customer's details fresh."""
+        with self.session() as session:
+            row = session.get(ConversationRow, ref.key)
+            if row is None:
+                row = ConversationRow(id=ref.key, platform=ref.platform, channel=ref.channel, thread=ref.thread, native=dict(ref.native))
+            if author is not None and not row.customer_id:
+                row.customer_id, row.customer_name = author.platform_id, author.display_name
+                row.organisation, row.external = author.organisation, author.external
+            row.tier = tier or row.tier
+            row.updated_at = utcnow()
+            session.add(row)
+            session.commit()
+            return row
+
+    def conversation(self, *, conversation_id: str) -> ConversationRow | None:
+        with self.session() as session:
+            return session.get(ConversationRow, conversation_id)
+
+    def set_human_active(self, *, conversation_id: str, active: bool) -> None:
+        """Mark that a person has taken over (the bot stays silent) or handed back."""
+        with self.session() as session:
+            session.exec(update(ConversationRow).where(col(ConversationRow.id) == conversation_id).values(human_active=active))
+            session.commit()
+
+    def add_message(self, *, conversation_id: str, role: Role, text: str, author_id: str = "", author_name: str = "", platform_message_id: str | None = None, at: datetime | None = None) -> MessageRow:
+        row = MessageRow(conversation_id=conversation_id, role=role.value, text=text, author_id=author_id, author_name=author_name, platform_message_id=platform_message_id, at=at or utcnow())
+        with self.session() as session:
+            session.add(row)
+            session.commit()
+            return row
+
+    def edit_message(self, *, platform_message_id: str, text: str | None, deleted: bool = False) -> MessageRow | None:
+        """Apply a platform edit or deletion to a stored message."""
+        with self.session() as session:
+            row = session.exec(select(MessageRow).where(MessageRow.platform_message_id == platform_message_id)).first()
+            if row is None:
+                return None
+            row.text = text if text is not None else row.text
+            row.deleted = deleted
+            session.add(row)
+            session.commit()
+            return row
+
+    def history(self, *, conversation_id: str, limit: int = 20) -> list[Turn]:
+        """The newest turns of a conversation, oldest first, deleted ones left out."""
+        query = (
+            select(MessageRow)
+            .where(MessageRow.conversation_id == conversation_id, col(MessageRow.deleted).is_(False))
+            .order_by(col(MessageRow.at).desc(), col(MessageRow.id).desc())
+            .limit(limit)
+        )
+        with self.session() as session:
+            rows = list(session.exec(query))
+        return [Turn(role=Role(r.role), text=r.text, author=r.author_name, at=r.at) for r in reversed(rows)]
+
+    def add_tokens(self, *, conversation_id: str, tokens: int) -> None:
+        with self.session() as session:
+            session.exec(update(ConversationRow).where(col(ConversationRow.id) == conversation_id).values(tokens=ConversationRow.tokens + tokens))
+            session.commit()
+
+    # --- decisions ------------------------------------------------------------------------
+
+    def save_decision(self, *, conversation_id: str, message_id: int | None, decision: Decision, input_text: str) -> DecisionRow:
+        row = DecisionRow(
+            conversation_id=conversation_id, message_id=message_id, action=decision.action.value,
+            reasons=[r.value for r in decision.reasons], category=decision.category.name,
+            confidence=decision.confidence, payload=decision.to_dict(), input_text=input_text,
+            rules_version=decision.rules_version, engine=decision.engine,
+            latency_ms=decision.latency_ms, tokens=decision.tokens,
+        )
+        with self.session() as session:
+            session.add(row)
+            session.commit()
+            return row
+
+    def decisions(self, *, conversation_id: str | None = None, since: datetime | None = None) -> list[DecisionRow]:
+        query = select(DecisionRow).order_by(col(DecisionRow.id))
+        if conversation_id is not None:
+            query = query.where(DecisionRow.conversation_id == conversation_id)
+        if since is not None:
+            query = query.where(col(DecisionRow.created_at) >= since)
+        with self.session() as session:
+            return list(session.exec(query))
+
+    def decision(self, *, decision_id: int) -> DecisionRow | None:
+        with self.session() as session:
+            return session.get(DecisionRow, decision_id)
+
+    # --- tickets --------------------------------------------------------------------------
+
+    def create_ticket(self, *, ticket: TicketRow) -> TicketRow:
+        with self.session() as session:
+            session.add(ticket)
+            session.commit()
+            return ticket
+
+    def ticket(self, *, ticket_id: str) -> TicketRow | None:
+        with self.session() as session:
+            return session.get(TicketRow, ticket_id)
+
+    def active_ticket(self, *, conversation_id: str) -> TicketRow | None:
+        """The conversation's ticket that is not resolved yet, newest first."""
+        query = (
+            select(TicketRow)
+            .where(TicketRow.conversation_id == conversation_id, col(TicketRow.status).in_(OPEN_STATES))
+            .order_by(col(TicketRow.created_at).desc())
+        )
+        with self.session() as session:
+            return session.exec(query).first()
+
+    def tickets(self, *, statuses: tuple[str, ...] | None = None, queue: str | None = None, since: datetime | None = None) -> list[TicketRow]:
+        query = select(TicketRow).order_by(col(TicketRow.created_at))
+        if statuses:
+            query = query.where(col(TicketRow.status).in_(statuses))
+        if queue:
+            query = query.where(TicketRow.queue == queue)
+        if since is not None:
+            query = query.where(col(TicketRow.created_at) >= since)
+        with self.session() as session:
+            return list(session.exec(query))
+
+    def update_ticket(self, *, ticket_id: str, **values: Any) -> TicketRow | None:
+        """Set fields of a ticket and return it fresh."""
+        values["updated_at"] = utcnow()
+        with self.session() as session:
+            session.exec(update(TicketRow).where(col(TicketRow.id) == ticket_id).values(**values))
+            session.commit()
+            return session.get(TicketRow, ticket_id, populate_existing=True)
+
+    def claim(self, *, ticket_id: str, agent_id: str, agent_name: str, at: datetime | None = None) -> ClaimResult:
+        """Race-free claim: one conditional UPDATE; rowcount 1 means this agent won."""
+        when = at or utcnow()
+        statement = (
+            update(TicketRow)
+            .where(col(TicketRow.id) == ticket_id, col(TicketRow.claimed_by).is_(None), col(TicketRow.status).in_(("open", "released")))
+            .values(claimed_by=agent_id, claimed_by_name=agent_name, claimed_at=when, status="claimed", updated_at=when)
+        )
+        with self.session() as session:
+            won = session.exec(statement).rowcount == 1
+            session.add(ClaimRow(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, won=won, at=when))
+            session.commit()
+            row = session.get(TicketRow, ticket_id, populate_existing=True)
+        if row is None:
+            return ClaimResult(False, None, None, None, "missing")
+        return ClaimResult(won, row.claimed_by, row.claimed_by_name, row.claimed_at, row.status)
+
+    def release(self, *, ticket_id: str, agent_id: str | None = None) -> bool:
+        """Hand a claimed ticket back to the queue (only its owner may, when agent_id is given)."""
+        conditions = [col(TicketRow.id) == ticket_id, col(TicketRow.status) == "claimed"]
+        if agent_id is not None:
+            conditions.append(col(TicketRow.claimed_by) == agent_id)
+        statement = update(TicketRow).where(*conditions).values(claimed_by=None, claimed_by_name=None, claimed_at=None, status="released", updated_at=utcnow())
+        with self.session() as session:
+            changed = session.exec(statement).rowcount == 1
+            session.commit()
+        return changed
+
+    def resolve(self, *, ticket_id: str, agent_id: str, at: datetime | None = None) -> bool:
+        """Close a ticket once; a second resolve changes nothing."""
+        when = at or utcnow()
+        statement = (
+            update(TicketRow)
+            .where(col(TicketRow.id) == ticket_id, col(TicketRow.status).in_(OPEN_STATES))
+            .values(status="resolved", resolved_at=when, resolved_by=agent_id, updated_at=when)
+        )
+        with self.session() as session:
+            changed = session.exec(statement).rowcount == 1
+            session.commit()
+        return changed
+
+    def mark_first_agent_reply(self, *, ticket_id: str, at: datetime | None = None) -> None:
+        statement = (
+            update(TicketRow)
+            .where(col(TicketRow.id) == ticket_id, col(TicketRow.first_agent_reply_at).is_(None))
+            .values(first_agent_reply_at=at or utcnow())
+        )
+        with self.session() as session:
+            session.exec(statement)
+            session.commit()
+
+    def claims(self, *, ticket_id: str) -> list[ClaimRow]:
+        with self.session() as session:
+            return list(session.exec(select(ClaimRow).where(ClaimRow.ticket_id == ticket_id).order_by(col(ClaimRow.id))))
+
+    # --- feedback, gaps, channel references ------------------------------------------------
+
+    def add_feedback(self, *, kind: str, value: str = "", decision_id: int | None = None, ticket_id: str | None = None, by: str = "") -> FeedbackRow:
+        row = FeedbackRow(kind=kind, value=value, decision_id=decision_id, ticket_id=ticket_id, by=by)
+        with self.session() as session:
+            session.add(row)
+            if decision_id is not None:
+                session.exec(update(DecisionRow).where(col(DecisionRow.id) == decision_id).values(feedback=kind))
+            session.commit()
+            return row
+
+    def feedback(self, *, since: datetime | None = None) -> list[FeedbackRow]:
+        query = select(FeedbackRow).order_by(col(FeedbackRow.id))
+        if since is not None:
+            query = query.where(col(FeedbackRow.at) >= since)
+        with self.session() as session:
+            return list(session.exec(query))
+
+    def gaps(self, *, status: str | None = None) -> list[KnowledgeGapRow]:
+        query = select(KnowledgeGapRow).order_by(col(KnowledgeGapRow.count).desc(), col(KnowledgeGapRow.id))
+        if status:
+            query = query.where(KnowledgeGapRow.status == status)
+        with self.session() as session:
+            return list(session.exec(query))
+
+    def save_gap(self, *, gap: KnowledgeGapRow) -> KnowledgeGapRow:
+        with self.session() as session:
+            merged = session.merge(gap)
+            session.commit()
+            return merged
+
+    def save_channel_ref(self, *, platform: str, name: str, channel: str, native: dict) -> None:
+        """Persist where a named queue lives on a platform (replaces an older reference)."""
+        with self.session() as session:
+            row = session.exec(select(ChannelRefRow).where(ChannelRefRow.platform == platform, ChannelRefRow.name == name)).first()
+            row = row or ChannelRefRow(platform=platform, name=name, channel=channel)
+            row.channel, row.native, row.updated_at = channel, dict(native), utcnow()
+            session.add(row)
+            session.commit()
+
+    def channel_ref(self, *, platform: str, name: str) -> ChannelRefRow | None:
+        with self.session() as session:
+            return session.exec(select(ChannelRefRow).where(ChannelRefRow.platform == platform, ChannelRefRow.name == name)).first()
+
+
+def due_times(*, start: datetime, first_response: timedelta, resolution: timedelta) -> tuple[datetime, datetime]:
+    """SLA due times counted from when the ticket opened."""
+    return start + first_response, start + resolution

@@ -1,0 +1,203 @@
+"""Ticket lifecycle: open (post the card), claim, release, reply, resolve, feedback.
+
+Every agent action updates the store first, then re-renders the same neutral card on the
+queue's platform, so everyone sees the current state. Replies to the customer go out on the
+customer's platform; internal notes stay on the card.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.cards import card_from_ticket
+from bot.outbox import OutboxRouter, QueueTarget
+from bot.rules import Rules
+from bot.store.models import TicketRow
+from bot.store.repo import ClaimResult, Store, new_ticket_id
+from bot.types import ConversationRef, Decision, InboundMessage, Reply, Role, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The outcome of an agent action, with the text to show that agent."""
+
+    ok: bool
+    message: str
+    ticket: TicketRow | None = None
+
+
+class TicketDesk:
+    """The only place tickets change state; adapters call it for every card action."""
+
+    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, clock=utcnow) -> None:
+        self.store = store
+        self.rules = rules
+        self.outboxes = outboxes
+        self.clock = clock
+
+    # --- opening and messages --------------------------------------------------------------
+
+    async def open_ticket(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> TicketRow:
+        """Store the ticket with the seven card fields and post its card to the owner queue."""
+        ticket = self.store.create_ticket(ticket=self._new_ticket(message=message, decision=decision, decision_id=decision_id))
+        card_ref = await self._post_card(ticket)
+        if card_ref:
+            ticket = self.store.update_ticket(ticket_id=ticket.id, card_refs=card_ref) or ticket
+        return ticket
+
+    def _new_ticket(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> TicketRow:
+        now = self.clock()
+        first = now + _minutes(decision.sla_first_response_minutes or self.rules.sla_for(decision.priority).first_response)
+        resolution = now + _minutes(decision.sla_resolution_minutes or self.rules.sla_for(decision.priority).resolution)
+        payload = decision.to_dict()
+        return TicketRow(
+            id=new_ticket_id(), conversation_id=message.ref.key, decision_id=decision_id,
+            priority=decision.priority, queue=decision.queue, category=decision.category.name,
+            automation=decision.automation.value, reasons=payload["reasons"], triggers=payload["triggers"],
+            customer=message.author.display_name or message.author.platform_id, customer_id=message.author.platform_id,
+            organisation=message.author.organisation, tier=decision.tier, channel=_channel_label(message.ref),
+            thread_link=message.ref.native.get("permalink"), original_message=message.text,
+            summary=decision.summary, intent=decision.intent, sources=payload["sources"],
+            missing_knowledge=decision.missing_knowledge, suggested_reply=decision.suggested_reply,
+            internal_action=decision.internal_action, first_response_due=first, resolution_due=resolution,
+            created_at=now, updated_at=now,
+        )
+
+    async def say(self, *, reply: Reply, decision_id: int | None) -> str | None:
+        """Send a bot reply to the customer and keep it in the conversation history."""
+        outbox = self.outboxes.for_platform(reply.ref.platform)
+        message_id = await outbox.send_reply(reply)
+        role = Role.AGENT if reply.kind == "agent" else Role.BOT
+        self.store.add_message(conversation_id=reply.ref.key, role=role, text=reply.text, author_name=reply.author_name or "Baton", platform_message_id=message_id)
+        return message_id
+
+    async def mirror_customer_message(self, *, ticket: TicketRow, message: InboundMessage) -> None:
+        """Append a customer's follow-up to the card's thread, so the agent sees it."""
+        await self._in_card_thread(ticket, f"{message.author.display_name or 'Customer'} wrote: {message.text}")
+
+    # --- agent actions -----------------------------------------------------------------------
+
+    async def claim(self, *, ticket_id: str, agent_id: str, agent_name: str) -> ActionResult:
+        """One click, race-free; the loser is told who won."""
+        result: ClaimResult = self.store.claim(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, at=self.clock())
+        if result.status == "missing":
+            return ActionResult(False, f"Ticket {ticket_id} does not exist.")
+        if not result.won:
+            owner = result.owner_name or result.owner_id
+            text = f"Ticket {ticket_id} is already claimed by {owner}." if owner else f"Ticket {ticket_id} cannot be claimed (it is {result.status})."
+            return ActionResult(False, text, self.store.ticket(ticket_id=ticket_id))
+        ticket = self.store.ticket(ticket_id=ticket_id)
+        self.store.set_human_active(conversation_id=ticket.conversation_id, active=True)
+        await self._refresh_card(ticket)
+        return ActionResult(True, f"You claimed {ticket_id}.", ticket)
+
+    async def release(self, *, ticket_id: str, agent_id: str) -> ActionResult:
+        if not self.store.release(ticket_id=ticket_id, agent_id=agent_id):
+            return ActionResult(False, f"Only the agent who claimed {ticket_id} can release it.")
+        ticket = self.store.ticket(ticket_id=ticket_id)
+        self.store.set_human_active(conversation_id=ticket.conversation_id, active=False)
+        await self._refresh_card(ticket)
+        return ActionResult(True, f"{ticket_id} is back in the queue.", ticket)
+
+    async def resolve(self, *, ticket_id: str, agent_id: str, needed_person: bool | None = None) -> ActionResult:
+        if not self.store.resolve(ticket_id=ticket_id, agent_id=agent_id, at=self.clock()):
+            return ActionResult(False, f"{ticket_id} is already resolved.")
+        values = {} if needed_person is None else {"needed_person": needed_person}
+        ticket = self.store.update_ticket(ticket_id=ticket_id, **values) if values else self.store.ticket(ticket_id=ticket_id)
+        self.store.set_human_active(conversation_id=ticket.conversation_id, active=False)
+        await self._refresh_card(ticket)
+        return ActionResult(True, f"{ticket_id} resolved.", ticket)
+
+    async def agent_reply(self, *, ticket_id: str, agent_id: str, agent_name: str, text: str, internal: bool = False) -> ActionResult:
+        """Relay an agent's reply to the customer, or keep it on the card as an internal note."""
+        ticket = self.store.ticket(ticket_id=ticket_id)
+        if ticket is None:
+            return ActionResult(False, f"Ticket {ticket_id} does not exist.")
+        if not text.strip():
+            return ActionResult(False, "The reply is empty.")
+        if internal:
+            self.store.add_message(conversation_id=ticket.conversation_id, role=Role.AGENT, text=f"[internal] {text}", author_id=agent_id, author_name=agent_name)
+            return ActionResult(True, "Internal note kept on the card.", ticket)
+        ref = self.conversation_ref(conversation_id=ticket.conversation_id)
+        await self.say(reply=Reply(ref=ref, text=text, kind="agent", ticket_id=ticket_id, author_name=agent_name, idempotency_key=None), decision_id=None)
+        self.store.mark_first_agent_reply(ticket_id=ticket_id, at=self.clock())
+        self.store.set_human_active(conversation_id=ticket.conversation_id, active=True)
+        await self._in_card_thread(ticket, f"{agent_name} replied to the customer: {text}")
+        return ActionResult(True, "Reply sent to the customer.", self.store.ticket(ticket_id=ticket_id))
+
+    async def send_suggested(self, *, ticket_id: str, agent_id: str, agent_name: str) -> ActionResult:
+        ticket = self.store.ticket(ticket_id=ticket_id)
+        if ticket is None or not ticket.suggested_reply:
+            return ActionResult(False, "There is no suggested reply on this card.")
+        return await self.agent_reply(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, text=ticket.suggested_reply)
+
+    async def record_feedback(self, *, ticket_id: str, kind: str, by: str, value: str = "") -> ActionResult:
+        """Agents' one-click answers: did this need a person, did the card have what they needed."""
+        updates = {
+            "needed_yes": {"needed_person": True}, "needed_no": {"needed_person": False},
+            "card_ok": {"card_complete": True}, "card_missing": {"card_complete": False, "missing_field": value or None},
+        }.get(kind)
+        if updates is None:
+            return ActionResult(False, f"Unknown feedback '{kind}'.")
+        ticket = self.store.update_ticket(ticket_id=ticket_id, **updates)
+        self.store.add_feedback(kind=f"agent_{kind}", value=value, ticket_id=ticket_id, decision_id=ticket.decision_id if ticket else None, by=by)
+        return ActionResult(True, "Thanks, feedback recorded.", ticket)
+
+    # --- cards -------------------------------------------------------------------------------
+
+    def queue_target(self, *, queue: str) -> QueueTarget | None:
+        """Where a queue's cards go: the queue's platform, else the first one with an outbox."""
+        config = self.rules.queues.get(queue) or self.rules.queues[self.rules.default_queue]
+        platforms = [config.platform] if config.platform else ["slack", "teams", "sandbox", "cli", "test"]
+        for platform in platforms:
+            if not self.outboxes.has(platform):
+                continue
+            stored = self.store.channel_ref(platform=platform, name=queue)
+            if stored is not None:
+                return QueueTarget(queue, platform, stored.channel, dict(stored.native), config.on_call)
+            channel = getattr(config, platform, None) if platform in ("slack", "teams", "sandbox") else queue
+            if channel:
+                return QueueTarget(queue, platform, channel, {}, config.on_call)
+        return None
+
+    async def _post_card(self, ticket: TicketRow) -> dict | None:
+        target = self.queue_target(queue=ticket.queue)
+        if target is None:
+            log.warning("no platform is configured for queue %s; ticket %s is in the store only", ticket.queue, ticket.id)
+            return None
+        outbox = self.outboxes.for_platform(target.platform)
+        return await outbox.post_card(target=target, card=card_from_ticket(ticket=ticket))
+
+    async def _refresh_card(self, ticket: TicketRow) -> None:
+        if not ticket.card_refs:
+            return
+        outbox = self.outboxes.for_platform(ticket.card_refs["platform"])
+        await outbox.update_card(card_ref=ticket.card_refs, card=card_from_ticket(ticket=ticket))
+
+    async def _in_card_thread(self, ticket: TicketRow, text: str) -> None:
+        if not ticket.card_refs:
+            return
+        outbox = self.outboxes.for_platform(ticket.card_refs["platform"])
+        await outbox.post_in_card_thread(card_ref=ticket.card_refs, text=text)
+
+    def conversation_ref(self, *, conversation_id: str) -> ConversationRef:
+        row = self.store.conversation(conversation_id=conversation_id)
+        return ConversationRef(platform=row.platform, channel=row.channel, thread=row.thread, native=dict(row.native))
+
+
+def _minutes(value: int) -> timedelta:
+    return timedelta(minutes=value)
+
+
+def _channel_label(ref: ConversationRef) -> str:
+    name = ref.native.get("channel_name")
+    return f"{ref.platform} {('#' + name) if name else ref.channel}"
+
+
+def is_overdue(*, ticket: TicketRow, now: datetime) -> bool:
+    due = ticket.first_response_due
+    return due is not None and ticket.status != "resolved" and ticket.first_agent_reply_at is None and now > due
