@@ -109,6 +109,8 @@ class DecisionEngine:
     def _low_confidence(self, *, best: CategoryGuess, category: Category | None, hits: Any) -> Trigger | None:
         if self.intents is not None and category is None:
             return Trigger(Reason.LOW_CONFIDENCE, "no ticket category matches this message", (f"best category '{best.name}' at {best.confidence:.2f}, below the {self.intents.threshold:.2f} threshold",), best.confidence, "out_of_scope")
+        if hits is None and self.intents is None:
+            return Trigger(Reason.LOW_CONFIDENCE, "no knowledge base or categories to answer from", ("nothing configured to answer with",), 0.0, "missing_knowledge")
         if hits is None or (category is not None and category.automation != Automation.AI_ANSWER):
             return None
         if not hits.hits:

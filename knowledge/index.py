@@ -234,7 +234,7 @@ class KnowledgeIndex:
             if old.name != generation and old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)
 
-    def entries(self) -> dict[str, _DocEntry]:
+    def _entries(self) -> dict[str, _DocEntry]:
         """Every document with its passages and vectors, by doc_id (for incremental ingest)."""
         out = {}
         for i, info in enumerate(self.documents):
@@ -269,7 +269,7 @@ def ingest(
         raise FileNotFoundError(f"knowledge folder not found: {source}")
     old = _load_previous(folder, encoder=encoder)
     old_files: dict[str, dict] = old.manifest.get("files", {}) if old else {}
-    old_entries = old.entries() if old else {}
+    old_entries = old._entries() if old else {}
     report = IngestReport()
     files_meta: dict[str, dict] = {}
     keep: dict[str, list[_DocEntry]] = {}

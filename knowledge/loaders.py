@@ -20,7 +20,8 @@ Supported formats:
 * ``.txt``: the first non-empty line is the title, the rest is the body.
 * ``.csv``: columns ``question``, ``answer`` and optional ``url`` (header names are
   case-insensitive); every row is a document with doc_id ``<file stem>#<row number>``
-  (rows numbered from 1 after the header) and the question as title.
+  (rows numbered from 1 after the header; for a CSV in a subfolder the stem is prefixed
+  with the folder, as for any doc_id) and the question as title.
 
 A file's doc_id is its path relative to the source folder, without extension, in POSIX form
 (``guides/billing`` for ``guides/billing.md``).  Files and folders whose name starts with a
@@ -309,7 +310,7 @@ def _csv_row(row: list[str], *, columns: dict[str, int], doc_id: str, rel: str) 
 
 # --------------------------------------------------------------------------- html
 
-_SKIP_TAGS = {"script", "style", "noscript", "template", "nav", "svg", "iframe", "head"}
+_SKIP_TAGS = {"script", "style", "noscript", "template", "nav", "svg", "iframe"}
 _SECTION_TAGS = {"h1", "h2", "h3"}
 _BLOCK_TAGS = {
     "p", "li", "div", "br", "tr", "td", "th", "pre", "blockquote", "dd", "dt", "section",
@@ -338,7 +339,7 @@ class _HtmlCollector(HTMLParser):
             self.url = self.url or attr.get("href") or None
         elif tag == "meta" and attr.get("property", "").lower() == "og:url":
             self.url = self.url or attr.get("content") or None
-        if tag in _SKIP_TAGS and tag != "head":
+        if tag in _SKIP_TAGS:
             self._skip_depth += 1
         elif tag in _SECTION_TAGS:
             self._flush()
@@ -348,13 +349,13 @@ class _HtmlCollector(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        if tag in _SKIP_TAGS and tag != "head":
+        if tag in _SKIP_TAGS:
             self._skip_depth -= 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self._in_title = False
-        elif tag in _SKIP_TAGS and tag != "head":
+        elif tag in _SKIP_TAGS:
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag in _SECTION_TAGS and self._heading is not None:
             level, words = self._heading

@@ -27,7 +27,6 @@ The module also builds incoming Teams activities (:func:`teams_message`,
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -57,7 +56,7 @@ _ERROR_CODES = {
     502: "BadGateway",
     503: "ServiceUnavailable",
 }
-_ids = itertools.count(1)
+_last_activity_id = 0
 
 
 @dataclass(frozen=True)
@@ -292,22 +291,27 @@ class BotConnectorStandIn:
         """Record the request, then apply auth checks and injected faults."""
         body = await _read_json(request)
         response = self._check_auth(request) or self._take_fault()
-        if response is None:
-            try:
+        try:
+            if response is None:
                 response = await handler(request)
-            except web.HTTPException as exc:
-                response = exc
+        except web.HTTPException as exc:  # unknown route or method: record, then let aiohttp answer
+            self._record_request(request, body=body, status=exc.status)
+            raise
+        self._record_request(request, body=body, status=response.status)
+        return response
+
+    def _record_request(self, request: web.Request, *, body: Any, status: int) -> None:
+        """Append to :attr:`requests`."""
         self._state.requests.append(
             RecordedRequest(
                 method=request.method,
                 path=request.path,
                 body=body,
                 headers=dict(request.headers),
-                status=response.status,
+                status=status,
                 at=time.monotonic(),
             )
         )
-        return response
 
     def _check_auth(self, request: web.Request) -> web.Response | None:
         """401 unless the expected bearer token is present (when one is configured)."""
@@ -440,8 +444,10 @@ def _format_seconds(value: float) -> str:
 
 
 def _new_activity_id() -> str:
-    """A Teams-looking message id (milliseconds since the epoch, made unique)."""
-    return str(int(time.time() * 1000) * 1000 + next(_ids) % 1000)
+    """A Teams-looking message id: milliseconds since the epoch, strictly increasing."""
+    global _last_activity_id
+    _last_activity_id = max(_last_activity_id + 1, int(time.time() * 1000))
+    return str(_last_activity_id)
 
 
 def _new_conversation_id(params: dict, activity_id: str | None) -> str:

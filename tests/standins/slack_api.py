@@ -483,7 +483,11 @@ class SlackStandIn:
         await web.SockSite(self._runner, sock).start()
 
     async def stop(self) -> None:
-        """Close the sockets, cut short injected delays and stop serving."""
+        """Close the sockets, cut short injected delays and stop serving.
+
+        Close Socket Mode clients first: a client that sees the server close its socket
+        reconnects, and keeps retrying against a stopped stand-in.
+        """
         self._stopping.set()
         for ws in list(self._socket.connections):
             await ws.close(code=1001, message=b"stand-in stopping")
@@ -780,9 +784,9 @@ class SlackStandIn:
             return web.Response(status=401, text="invalid ticket")
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
+        await ws.send_json(self._hello(num_connections=len(self._socket.connections) + 1))
         self._socket.connections.append(ws)
         self._socket.opened += 1
-        await ws.send_json(self._hello())
         self._changed()
         try:
             async for message in ws:
@@ -793,10 +797,10 @@ class SlackStandIn:
             self._changed()
         return ws
 
-    def _hello(self) -> dict:
+    def _hello(self, *, num_connections: int) -> dict:
         return {
             "type": "hello",
-            "num_connections": len(self._socket.connections),
+            "num_connections": num_connections,
             "debug_info": {"host": "slack-standin", "build_number": 1, "approximate_connection_time": 18060},
             "connection_info": {"app_id": self.app_id},
         }

@@ -485,3 +485,13 @@ def test_teams_message_shapes() -> None:
             text="x", conversation_id="c", conversation_type="meeting", from_id="u",
             from_name="U", tenant_id=TENANT, service_url="http://127.0.0.1:1/",
         )
+
+
+async def test_unknown_route_is_recorded_as_404(connector: BotConnectorStandIn) -> None:
+    """Calls to endpoints the stand-in lacks show up in ``requests`` instead of vanishing."""
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{connector.service_url}v3/teams/19:t/conversations") as response:
+            assert response.status == 404
+    assert [(r.method, r.path, r.status) for r in connector.requests] == [
+        ("GET", "/v3/teams/19:t/conversations", 404)
+    ]

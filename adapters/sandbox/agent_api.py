@@ -1,0 +1,110 @@
+"""The agent side of the sandbox API: the queue of cards, card actions, dashboard, audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.cards import card_from_ticket
+from bot.store.models import TicketRow
+from bot.store.repo import OPEN_STATES
+
+from adapters.sandbox.actions import command_from_json, run_command
+from adapters.sandbox.convert import PLATFORM, checked_id, conversation_key, short_id
+from adapters.sandbox.views import card_json, decision_json, gap_json, iso, sla_json, ticket_feedback_json, ticket_json
+from adapters.sandbox.jsonapi import NotFound, SandboxState, api, read_json, reply, state
+
+RESOLVED_SHOWN = 20
+KPI_NOTE = "KPI charts (deflection, missed handoffs, time to first response) will appear here once the KPI module lands. No numbers are shown until they are real."
+
+
+def _on_sandbox(ticket: TicketRow) -> bool:
+    """Cards the sandbox queue shows: posted to the sandbox, or kept only in the store."""
+    return ticket.card_refs.get("platform", PLATFORM) == PLATFORM
+
+
+def queue_card_json(*, sandbox: SandboxState, ticket: TicketRow, now: datetime) -> dict:
+    """A card as the queue pane shows it: the neutral card plus SLA state, feedback and notes."""
+    card = card_json(card=card_from_ticket(ticket=ticket), notes=sandbox.outbox.notes_for(ticket_id=ticket.id))
+    return {**card, "conversation": short_id(key=ticket.conversation_id), "created_at": iso(ticket.created_at), "sla": sla_json(ticket=ticket, now=now), "feedback": ticket_feedback_json(ticket)}
+
+
+def _queue_order(ticket: TicketRow) -> tuple:
+    due = ticket.first_response_due.isoformat() if ticket.first_response_due else "9999"
+    return (ticket.status == "resolved", due if ticket.status != "resolved" else "", ticket.id)
+
+
+@api
+async def get_queue(request: web.Request) -> web.Response:
+    """GET /sandbox/api/queue: open cards (soonest SLA first), then the latest resolved ones."""
+    sandbox = state(request)
+    store, now = sandbox.core.store, sandbox.core.desk.clock()
+    active = [t for t in store.tickets(statuses=OPEN_STATES) if _on_sandbox(t)]
+    resolved = [t for t in store.tickets(statuses=("resolved",)) if _on_sandbox(t)][-RESOLVED_SHOWN:]
+    tickets = sorted(active, key=_queue_order) + list(reversed(resolved))
+    queues = [name for name, queue in sandbox.core.rules.queues.items() if getattr(queue, PLATFORM, None)]
+    return reply({"queues": queues, "cards": [queue_card_json(sandbox=sandbox, ticket=t, now=now) for t in tickets], "version": sandbox.outbox.version})
+
+
+def _ticket(*, sandbox: SandboxState, ticket_id: str) -> TicketRow:
+    ticket = sandbox.core.store.ticket(ticket_id=checked_id(value=ticket_id, what="ticket id"))
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} does not exist")
+    return ticket
+
+
+@api
+async def post_ticket_action(request: web.Request) -> web.Response:
+    """POST /sandbox/api/tickets/{id}/actions: claim, reply, release, resolve, feedback."""
+    sandbox = state(request)
+    ticket = _ticket(sandbox=sandbox, ticket_id=request.match_info["ticket"])
+    command = command_from_json(data=await read_json(request))
+    result = await run_command(desk=sandbox.core.desk, ticket_id=ticket.id, command=command)
+    sandbox.outbox.touch()
+    fresh = sandbox.core.store.ticket(ticket_id=ticket.id)
+    card = queue_card_json(sandbox=sandbox, ticket=fresh, now=sandbox.core.desk.clock()) if fresh else None
+    return reply({"ok": result.ok, "message": result.message, "card": card}, status=200 if result.ok else 409)
+
+
+def _counts(*, sandbox: SandboxState, open_rows: list[dict]) -> dict:
+    """Plain counts from the store (real numbers, not KPIs)."""
+    store = sandbox.core.store
+    decisions = store.decisions()
+    return {
+        "answered": sum(1 for d in decisions if d.action == "answer"), "escalated": sum(1 for d in decisions if d.action == "escalate"),
+        "open": sum(1 for t in open_rows if t["status"] in ("open", "released")), "claimed": sum(1 for t in open_rows if t["status"] == "claimed"),
+        "breached": sum(1 for t in open_rows if t["sla"]["state"] == "breached"), "resolved": len(store.tickets(statuses=("resolved",))),
+    }
+
+
+def _kpis() -> dict | None:
+    """KPI charts join here once a KPI module exists; until then None (the UI says so)."""
+    return None
+
+
+@api
+async def get_dashboard(request: web.Request) -> web.Response:
+    """GET /sandbox/api/dashboard: tickets with SLA state, knowledge gaps, counts, KPIs."""
+    sandbox = state(request)
+    store, now = sandbox.core.store, sandbox.core.desk.clock()
+    open_rows = [ticket_json(ticket=t, now=now) for t in sorted(store.tickets(statuses=OPEN_STATES), key=_queue_order)]
+    resolved = [ticket_json(ticket=t, now=now) for t in store.tickets(statuses=("resolved",))[-RESOLVED_SHOWN:]][::-1]
+    gaps = [gap_json(g) for g in store.gaps(status="open")]
+    return reply({
+        "now": iso(now), "tickets": open_rows, "resolved": resolved, "gaps": gaps,
+        "counts": _counts(sandbox=sandbox, open_rows=open_rows), "kpis": _kpis(), "kpi_note": KPI_NOTE,
+        "rules_version": sandbox.core.rules.label, "version": sandbox.outbox.version,
+    })
+
+
+@api
+async def get_audit(request: web.Request) -> web.Response:
+    """GET /sandbox/api/audit/{conversation}: every decision made in one chat, oldest first."""
+    sandbox = state(request)
+    conversation = checked_id(value=request.match_info["conversation"], what="conversation")
+    key = conversation_key(conversation=conversation)
+    if sandbox.core.store.conversation(conversation_id=key) is None:
+        raise NotFound(f"conversation {conversation} does not exist")
+    decisions = [decision_json(d) for d in sandbox.core.store.decisions(conversation_id=key)]
+    return reply({"conversation": conversation, "decisions": decisions})

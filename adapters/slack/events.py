@@ -1,0 +1,176 @@
+"""Message events, after the ack: customer turns, agent replies under cards, takeovers, edits.
+
+Routing of a person's new message:
+- in a queue channel: a reply under a handoff card is an agent's reply, relayed to the customer
+  unless it starts with an internal marker (``note:``, ``//``, ``[internal]``); anything else
+  there is agents' talk and ignored;
+- in a customer thread, a reply by a member of the installing workspace who is not the thread's
+  customer is a person taking over: the bot goes silent there until the ticket is resolved;
+- anything else is a customer message: eyes reaction, debounce, then the core's Dialogue.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import convert
+from adapters.slack.directory import SlackDirectory
+from adapters.slack.options import SlackOptions
+from adapters.slack.outbox import SlackOutbox
+from adapters.slack.turns import TurnQueue
+from bot.types import Role, utcnow
+
+if TYPE_CHECKING:
+    from bot.app import Core
+
+log = logging.getLogger(__name__)
+WORKING = "eyes"
+CARD_LOOKBACK = timedelta(days=90)
+
+
+class MessageHandler:
+    """Turns message-family events into core calls; one instance per mounted adapter."""
+
+    def __init__(self, *, core: Core, outbox: SlackOutbox, directory: SlackDirectory, options: SlackOptions, queue_channels: set[str]) -> None:
+        self.core, self.store = core, core.store
+        self.outbox, self.directory, self.options = outbox, directory, options
+        self.queue_channels = queue_channels
+        self.turns = TurnQueue(delay=options.debounce_seconds, handle=self._turn)
+
+    async def on_event(self, *, body: dict, home_team: str | None, bot_user_id: str | None) -> None:
+        """Entry point for ``message`` and ``app_mention`` events; never raises."""
+        event = body.get("event") or {}
+        try:
+            kind = convert.event_kind(event)
+            if kind == "message":
+                await self._message(body, home_team, bot_user_id)
+            elif kind in ("edit", "delete") and self._first_time(f"slack-event:{body.get('event_id')}"):
+                await (self._edit(event, bot_user_id) if kind == "edit" else self._delete(event))
+        except Exception:
+            log.exception("slack event failed", extra={"event_id": body.get("event_id")})
+
+    def _first_time(self, key: str) -> bool:
+        """Persisted dedupe at the door: redeliveries and message+app_mention twins stop here."""
+        return self.store.remember_event(event_id=key, kind="slack")
+
+    def _is_queue_channel(self, channel: str) -> bool:
+        return channel in self.queue_channels or channel in self.outbox.card_channels
+
+    async def _message(self, body: dict, home_team: str | None, bot_user_id: str | None) -> None:
+        post = convert.post_from(body=body, bot_user_id=bot_user_id)
+        if post is None or not self._first_time(f"slack-msg:{post.channel}:{post.ts}"):
+            return
+        if self._is_queue_channel(post.channel):
+            if post.is_reply:
+                await self._card_reply(post, home_team)
+            return
+        author = await self.directory.person(user_id=post.user, user_team=post.user_team, home_team=home_team, profile=post.profile)
+        key = convert.conversation_ref(post=post).key
+        if post.is_reply and self._is_takeover(key, author):
+            async with self.turns.lock(key):
+                await self._takeover(key, post, author)
+            return
+        if self._bot_may_reply(key):
+            await self._react("reactions_add", post)
+        self.turns.add(conversation=key, author=post.user, item=(post, author))
+
+    # --- customer turns --------------------------------------------------------------------
+
+    async def _turn(self, batch: list[tuple[convert.SlackPost, Any]]) -> None:
+        """One debounced turn: build the conversation reference, let the core decide, un-react."""
+        posts = [post for post, _ in batch]
+        first, author = batch[0]
+        try:
+            permalink = await self.directory.permalink(channel=first.channel, ts=first.root)
+            channel_name = await self.directory.channel_name(first.channel)
+            ref = convert.conversation_ref(post=first, permalink=permalink, channel_name=channel_name)
+            result = await self.core.dialogue.handle(convert.inbound(posts=posts, author=author, ref=ref))
+            log.info("slack turn %s: %s", first.event_id, result.status)
+        finally:
+            for post in posts:
+                await self._react("reactions_remove", post)
+
+    def _bot_may_reply(self, key: str) -> bool:
+        """False when a person handles the thread: then the bot shows no sign of working."""
+        row = self.store.conversation(conversation_id=key)
+        return row is None or (not row.human_active and self.store.active_ticket(conversation_id=key) is None)
+
+    async def _react(self, method: str, post: convert.SlackPost) -> None:
+        """Add or remove the 'working on it' reaction; a failure here never stops a turn."""
+        try:
+            await getattr(self.outbox.client, method)(channel=post.channel, timestamp=post.ts, name=WORKING)
+        except SlackApiError as exc:
+            log.debug("%s failed: %s", method, exc.response.get("error"))
+
+    # --- people taking over ----------------------------------------------------------------
+
+    def _is_takeover(self, key: str, author: Any) -> bool:
+        """A workspace member (not external) replying in someone else's customer thread."""
+        if author.external:
+            return False
+        row = self.store.conversation(conversation_id=key)
+        return row is not None and bool(row.customer_id) and row.customer_id != author.platform_id
+
+    async def _takeover(self, key: str, post: convert.SlackPost, author: Any) -> None:
+        """Keep the agent's words in the history, silence the bot, tell the card's thread."""
+        self.store.set_human_active(conversation_id=key, active=True)
+        self.store.add_message(conversation_id=key, role=Role.AGENT, text=post.text, author_id=post.user, author_name=author.display_name, platform_message_id=post.ts, at=convert.ts_datetime(post.ts))
+        ticket = self.store.active_ticket(conversation_id=key)
+        if ticket is not None:
+            self.store.mark_first_agent_reply(ticket_id=ticket.id, at=utcnow())
+            await self._tell_card(ticket, f"{author.display_name} replied in the customer's thread: {post.text}")
+        log.info("slack thread %s taken over by a person", key)
+
+    async def _tell_card(self, ticket: Any, text: str) -> None:
+        if ticket.card_refs:
+            outbox = self.core.outboxes.for_platform(ticket.card_refs["platform"])
+            await outbox.post_in_card_thread(card_ref=ticket.card_refs, text=text)
+
+    # --- agents under cards ----------------------------------------------------------------
+
+    async def _card_reply(self, post: convert.SlackPost, home_team: str | None) -> None:
+        """Relay an agent's reply under a card to the customer, or keep it as an internal note."""
+        agent = await self.directory.person(user_id=post.user, user_team=post.user_team, home_team=home_team, profile=post.profile)
+        if agent.external:
+            log.warning("ignored a card-thread reply from external user %s", post.user)
+            return
+        ticket_id = self.ticket_for_card(channel=post.channel, ts=post.root)
+        if ticket_id is None:
+            return
+        internal = convert.is_internal(post.text, prefixes=self.options.internal_prefixes)
+        result = await self.core.desk.agent_reply(ticket_id=ticket_id, agent_id=post.user, agent_name=agent.display_name, text=post.text, internal=internal)
+        if not result.ok:
+            await self.outbox.notify_agent(card_ref={"channel": post.channel}, agent_id=post.user, text=result.message)
+
+    def ticket_for_card(self, *, channel: str, ts: str) -> str | None:
+        """The ticket whose card is the message ``ts`` in ``channel`` (memory first, then the store)."""
+        known = self.outbox.ticket_for_card(channel=channel, ts=ts)
+        if known:
+            return known
+        for ticket in reversed(self.store.tickets(since=utcnow() - CARD_LOOKBACK)):
+            refs = ticket.card_refs or {}
+            if refs.get("platform") == "slack" and refs.get("channel") == channel and refs.get("message_id") == ts:
+                return ticket.id
+        return None
+
+    # --- edits and deletions ---------------------------------------------------------------
+
+    async def _edit(self, event: dict, bot_user_id: str | None) -> None:
+        """Keep the stored text current; an open ticket's card thread hears about the edit."""
+        edit = convert.edit_from(event=event, bot_user_id=bot_user_id)
+        if edit is None or self._is_queue_channel(edit.channel):
+            return
+        row = self.store.edit_message(platform_message_id=edit.ts, text=edit.text)
+        ticket = self.store.active_ticket(conversation_id=row.conversation_id) if row else None
+        if ticket is not None and row.role == Role.CUSTOMER.value:
+            await self._tell_card(ticket, f"{row.author_name or 'The customer'} edited their message: {edit.text}")
+
+    async def _delete(self, event: dict) -> None:
+        """A deleted message leaves the history the core reads (it stays in the audit trail)."""
+        ts = convert.deleted_ts(event)
+        if ts and not self._is_queue_channel(str(event.get("channel", ""))):
+            self.store.edit_message(platform_message_id=ts, text=None, deleted=True)

@@ -1,0 +1,107 @@
+"""SlackOutbox: the core's PlatformOutbox for Slack, plus a small per-channel pacer.
+
+Rate limits have exactly one retry owner: slack_sdk's ``AsyncRateLimitErrorRetryHandler``
+attached to the client in ``app.py`` (one retry, honouring ``Retry-After``). Nothing here
+retries; a reply with an idempotency key is posted at most once per process, so a redelivered
+turn cannot double-post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from bot.outbox import QueueTarget
+from bot.types import HandoffCard, Reply
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+_REMEMBERED = 5000
+
+
+class ChannelPacer:
+    """Spaces chat.postMessage calls in one channel ``interval`` seconds apart (Slack: ~1/s/channel)."""
+
+    def __init__(self, *, interval: float) -> None:
+        self.interval = interval
+        self._next: dict[str, float] = {}
+
+    async def wait(self, channel: str) -> None:
+        """Reserve the channel's next slot (first come, first served) and sleep until it."""
+        if self.interval <= 0:
+            return
+        now = asyncio.get_running_loop().time()
+        slot = max(now, self._next.get(channel, 0.0))
+        self._next[channel] = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class SlackOutbox:
+    """Posts replies in customer threads and cards in queue channels; returns Slack ts ids."""
+
+    platform = PLATFORM
+
+    def __init__(self, *, client: AsyncWebClient, pacer: ChannelPacer, decision_of: Callable[[Reply], int | None] | None = None) -> None:
+        self.client = client
+        self.pacer = pacer
+        self._decision_of = decision_of or (lambda reply: None)
+        self._sent: OrderedDict[str, str] = OrderedDict()
+        self._cards: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.card_channels: set[str] = set()
+
+    async def post(self, *, channel: str, text: str, thread_ts: str | None = None, blocks: list[dict] | None = None) -> str:
+        """One paced chat.postMessage; link previews off so cards and answers stay compact."""
+        await self.pacer.wait(channel)
+        response = await self.client.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts, blocks=blocks, unfurl_links=False, unfurl_media=False)
+        return str(response["ts"])
+
+    async def send_reply(self, reply: Reply) -> str | None:
+        """A reply in the customer's thread: answers get source links and feedback buttons."""
+        key = reply.idempotency_key
+        if key and key in self._sent:
+            return self._sent[key]
+        blocks = None
+        if reply.kind == "answer" and (reply.buttons or reply.sources):
+            blocks = render.answer_blocks(reply=reply, decision_id=self._decision_id(reply))
+        ts = await self.post(channel=reply.ref.channel, thread_ts=reply.ref.thread, text=render.reply_text(reply), blocks=blocks)
+        if key:
+            _remember(self._sent, key, ts)
+        return ts
+
+    def _decision_id(self, reply: Reply) -> int | None:
+        """The decision behind an answer: on the reply once the core carries it, else looked up."""
+        return getattr(reply, "decision_id", None) or self._decision_of(reply)
+
+    async def post_card(self, *, target: QueueTarget, card: HandoffCard) -> dict[str, Any]:
+        ts = await self.post(channel=target.channel, text=render.card_fallback(card), blocks=render.card_blocks(card))
+        self.card_channels.add(target.channel)
+        _remember(self._cards, (target.channel, ts), card.ticket_id)
+        return {"platform": PLATFORM, "channel": target.channel, "message_id": ts}
+
+    async def update_card(self, *, card_ref: dict[str, Any], card: HandoffCard) -> None:
+        """Re-render the card in place, so every agent sees the same state."""
+        await self.client.chat_update(channel=card_ref["channel"], ts=card_ref["message_id"], text=render.card_fallback(card), blocks=render.card_blocks(card))
+
+    async def post_in_card_thread(self, *, card_ref: dict[str, Any], text: str) -> None:
+        await self.post(channel=card_ref["channel"], thread_ts=card_ref["message_id"], text=render.mrkdwn(text, render.MESSAGE_LIMIT))
+
+    async def notify_agent(self, *, card_ref: dict[str, Any], agent_id: str, text: str) -> None:
+        """An ephemeral notice only that agent sees, next to the card."""
+        await self.client.chat_postEphemeral(channel=card_ref["channel"], user=agent_id, text=text)
+
+    def ticket_for_card(self, *, channel: str, ts: str) -> str | None:
+        """The ticket of a card this process posted (None if unknown: ask the store)."""
+        return self._cards.get((channel, ts))
+
+
+def _remember(mapping: OrderedDict, key: Any, value: Any) -> None:
+    mapping[key] = value
+    while len(mapping) > _REMEMBERED:
+        mapping.popitem(last=False)

@@ -1,0 +1,85 @@
+"""Per-conversation turn scheduling: join quick successive messages, decide one turn at a time.
+
+Customers often send a question in two or three quick messages. Each (conversation, author)
+gets a short quiet window (the debounce); when it passes, the buffered posts are handed over
+together. Turns of one conversation then run one at a time under a per-conversation lock, so
+answers arrive in order and the store sees one turn after the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class TurnQueue:
+    """Debounces posts per (conversation, author) and serializes turns per conversation."""
+
+    def __init__(self, *, delay: float, handle: Callable[[list[Any]], Awaitable[None]]) -> None:
+        self.delay = delay
+        self._handle = handle
+        self._pending: dict[tuple[str, str], list[Any]] = {}
+        self._arrived: dict[tuple[str, str], float] = {}
+        self._runners: dict[tuple[str, str], asyncio.Task] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._tasks: set[asyncio.Task] = set()
+
+    def lock(self, conversation: str) -> asyncio.Lock:
+        """The lock that keeps one conversation's turns in order."""
+        lock = self._locks.get(conversation)
+        if lock is None:
+            lock = self._locks[conversation] = asyncio.Lock()
+        return lock
+
+    def add(self, *, conversation: str, author: str, item: Any) -> None:
+        """Buffer one post; a runner hands the batch over once the author has been quiet."""
+        key = (conversation, author)
+        self._pending.setdefault(key, []).append(item)
+        self._arrived[key] = asyncio.get_running_loop().time()
+        if key not in self._runners:
+            self._runners[key] = self.spawn(self._run(key))
+
+    def spawn(self, coroutine: Awaitable[None]) -> asyncio.Task:
+        """Run work in the background, keeping a reference until it ends (for drain)."""
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _run(self, key: tuple[str, str]) -> None:
+        try:
+            while self._pending.get(key):
+                await self._quiet(key)
+                batch = self._pending.pop(key)
+                async with self.lock(key[0]):
+                    await self._safely(batch)
+        finally:
+            self._runners.pop(key, None)
+            self._arrived.pop(key, None)
+
+    async def _quiet(self, key: tuple[str, str]) -> None:
+        """Sleep until ``delay`` seconds passed since the author's last post."""
+        loop = asyncio.get_running_loop()
+        while (remaining := self._arrived.get(key, 0.0) + self.delay - loop.time()) > 0:
+            await asyncio.sleep(remaining)
+
+    async def _safely(self, batch: list[Any]) -> None:
+        """The error boundary of a batch: log and carry on with the next one."""
+        try:
+            await self._handle(batch)
+        except Exception:
+            log.exception("slack turn failed")
+
+    async def drain(self, *, timeout: float) -> None:
+        """Wait for buffered and running turns (on shutdown), then cancel what is left."""
+        pending = list(self._tasks)
+        if not pending:
+            return
+        done, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()

@@ -1,0 +1,67 @@
+"""Microsoft Teams adapter: botbuilder lives in this folder and nowhere else.
+
+``mount(*, app, core, settings)`` adds ``POST /api/messages`` to the shared aiohttp server and
+returns the ``TeamsOutbox`` (or None when Teams must not run). Authentication (Bot Framework
+JWT) is on whenever an app id is configured; without one the adapter runs only in explicit
+local mode (``BATON_TEAMS_LOCAL_MODE=true``), for the Emulator and tests.
+
+Modules: ``convert`` (activity -> core types), ``render`` (card -> Adaptive Card), ``bot``
+(activity handler), ``actions`` (card verbs), ``outbox`` (proactive sends), ``http`` (the
+/api/messages handler with the invoke workaround), ``package`` (the Teams app zip).
+"""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+from typing import Any
+
+from adapters.teams import texts
+
+log = logging.getLogger(__name__)
+ROUTE = "/api/messages"
+
+
+def auth_config(*, settings: Any) -> SimpleNamespace | None:
+    """botbuilder's configuration object, or None when Teams must not be mounted."""
+    app_id = settings.microsoft_app_id or ""
+    password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
+    if not app_id:
+        return SimpleNamespace(APP_ID="", APP_PASSWORD="", APP_TYPE="MultiTenant", APP_TENANTID="") if settings.teams_local_mode else None
+    if not password:
+        log.error(texts.LOG_NO_PASSWORD)
+        return None
+    tenant = settings.microsoft_app_tenant_id or ""
+    return SimpleNamespace(APP_ID=app_id, APP_PASSWORD=password, APP_TYPE="SingleTenant" if tenant else "MultiTenant", APP_TENANTID=tenant)
+
+
+def build_adapter(*, config: SimpleNamespace) -> Any:
+    """A CloudAdapter authenticating with the app registration (none when the app id is empty)."""
+    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+    return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+
+
+def mount(*, app: Any, core: Any, settings: Any) -> Any:
+    """Add POST /api/messages and return the Teams outbox, or None (with a clear log line)."""
+    from adapters.teams.bot import BatonTeamsBot
+    from adapters.teams.http import messages_handler
+    from adapters.teams.outbox import TeamsOutbox
+
+    config = auth_config(settings=settings)
+    if config is None:
+        if not settings.microsoft_app_id:
+            log.error(texts.LOG_REFUSED)
+        return None
+    _log_mode(config)
+    adapter = build_adapter(config=config)
+    bot = BatonTeamsBot(core=core, home_tenant=settings.microsoft_app_tenant_id)
+    app.router.add_post(ROUTE, messages_handler(adapter=adapter, bot=bot, auth_required=bool(config.APP_ID)))
+    return TeamsOutbox(adapter=adapter, store=core.store, default_queue=core.rules.default_queue, app_id=config.APP_ID)
+
+
+def _log_mode(config: SimpleNamespace) -> None:
+    if config.APP_ID:
+        log.info(texts.LOG_AUTH_ON, config.APP_ID, config.APP_TYPE)
+    else:
+        log.warning(texts.LOG_LOCAL_MODE)

@@ -1,0 +1,147 @@
+"""The Teams activity handler: customers' messages to the core, agents' clicks to the desk.
+
+Routing of a message: a queue set-up command; a message in a card's thread (an agent
+answering, or an internal note); chatter in a queue channel (a hint); everything else is a
+customer turn for ``Dialogue.handle``. Card buttons arrive as ``adaptiveCard/action`` invokes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import AdaptiveCardInvokeResponse, ChannelAccount
+from botbuilder.schema.teams import TeamInfo
+
+from adapters.teams import actions, convert, texts
+from adapters.teams.lookup import card_ticket, queue_of_channel
+from bot.types import InboundMessage
+
+log = logging.getLogger(__name__)
+
+
+class BatonTeamsBot(TeamsActivityHandler):
+    """One instance per process; every state it needs lives in the core's store."""
+
+    def __init__(self, *, core: Any, home_tenant: str = "") -> None:
+        self.core = core
+        self.home_tenant = home_tenant or None
+
+    # --- messages ----------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        text = convert.message_text(activity)
+        clicked = convert.submitted(activity.value)
+        if clicked is not None and not text:
+            return await self._answer_button(turn_context, clicked[0])
+        queue = convert.queue_command(text)
+        if queue is not None:
+            return await self._set_queue(turn_context, queue)
+        if await self._agent_message(turn_context, text):
+            return None
+        if convert.conversation_type(activity) == "channel" and self._queue_of(activity):
+            return await self._reply(turn_context, texts.QUEUE_HELP)
+        await self._customer_message(turn_context, text)
+
+    async def _customer_message(self, turn_context: TurnContext, text: str) -> None:
+        """A customer turn: the core decides, answers or hands off (replies go via the outbox)."""
+        activity = turn_context.activity
+        author = convert.person_of(activity, home_tenant=self.home_tenant, member=await self._member(turn_context))
+        message = convert.inbound(activity, text=text, author=author, ref=convert.conversation_ref(activity))
+        await self.core.dialogue.handle(message)
+
+    async def _member(self, turn_context: TurnContext) -> dict[str, Any] | None:
+        """The author's Teams profile (own tenant, email); None when the lookup fails."""
+        try:
+            member = await TeamsInfo.get_member(turn_context, turn_context.activity.from_property.id)
+        except Exception:  # a guest, a 404 or a connector hiccup must not lose the message
+            log.info(texts.LOG_MEMBER_LOOKUP, turn_context.activity.id)
+            return None
+        return member.serialize() if member is not None else None
+
+    async def _agent_message(self, turn_context: TurnContext, text: str) -> bool:
+        """A message in a card's thread: relay it to the customer, or keep it as a note."""
+        activity = turn_context.activity
+        root = convert.thread_root(conversation_id=activity.conversation.id, conversation_type=convert.conversation_type(activity), activity_id=None)
+        ticket = card_ticket(store=self.core.store, message_id=root)
+        if ticket is None:
+            return False
+        if ticket.status == "resolved":
+            await self._reply(turn_context, texts.RESOLVED_THREAD.format(ticket=ticket.id))
+            return True
+        sender = activity.from_property
+        internal = convert.is_internal(text)
+        body = convert.without_marker(text) if internal else text
+        result = await self.core.desk.agent_reply(ticket_id=ticket.id, agent_id=sender.id, agent_name=sender.name or sender.id, text=body, internal=internal)
+        if not result.ok:
+            await self._reply(turn_context, result.message)
+        return True
+
+    async def _answer_button(self, turn_context: TurnContext, action: str) -> None:
+        """Helpful / Not helpful rate the newest answer; Talk to a person hands off."""
+        ref = convert.conversation_ref(turn_context.activity)
+        if action == "talk_to_person":
+            return await self._talk_to_person(turn_context, ref)
+        decision_id = actions.latest_answer_decision(store=self.core.store, conversation_id=ref.key)
+        self.core.store.add_feedback(kind=action, decision_id=decision_id, by=turn_context.activity.from_property.id)
+        await self._reply(turn_context, texts.FEEDBACK_THANKS)
+
+    async def _talk_to_person(self, turn_context: TurnContext, ref: Any) -> None:
+        """Workaround until the core offers a direct hand-off: the click becomes a customer turn."""
+        activity = turn_context.activity
+        author = convert.person_of(activity, home_tenant=self.home_tenant)
+        message = InboundMessage(event_id=convert.event_id(activity), ref=ref, author=author, text=texts.TALK_TO_PERSON, sent_at=convert.sent_at(activity), message_id=activity.id)
+        await self.core.dialogue.handle(message)
+
+    # --- queue channels ----------------------------------------------------------------------
+
+    async def _set_queue(self, turn_context: TurnContext, queue: str) -> None:
+        """ "@Baton use this channel as the billing queue": store the channel's reference."""
+        activity = turn_context.activity
+        if convert.conversation_type(activity) != "channel":
+            return await self._reply(turn_context, texts.QUEUE_ONLY_IN_CHANNELS)
+        if queue not in self.core.rules.queues:
+            known = ", ".join(sorted(self.core.rules.queues))
+            return await self._reply(turn_context, texts.QUEUE_UNKNOWN.format(queue=queue, known=known))
+        self._save_queue(activity, queue)
+        await self._reply(turn_context, texts.QUEUE_SET.format(queue=queue))
+
+    def _save_queue(self, activity: Any, queue: str) -> None:
+        channel = convert.base_conversation_id(activity.conversation.id)
+        native = {"reference": convert.reference_json(activity, conversation_id=channel), "tenant_id": convert.tenant_of(activity)}
+        self.core.store.save_channel_ref(platform=convert.PLATFORM, name=queue, channel=channel, native=native)
+        log.info(texts.LOG_QUEUE_SET, queue, channel)
+
+    def _queue_of(self, activity: Any) -> str | None:
+        channel = convert.base_conversation_id(activity.conversation.id)
+        return queue_of_channel(store=self.core.store, rules=self.core.rules, channel=channel)
+
+    async def on_teams_members_added(self, teams_members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext) -> None:
+        """Installed in a team: its channel becomes the default queue unless one is set already."""
+        activity = turn_context.activity
+        bot_added = any(member.id == activity.recipient.id for member in teams_members_added)
+        queue = self.core.rules.default_queue
+        if not bot_added or team_info is None or self.core.store.channel_ref(platform=convert.PLATFORM, name=queue) is not None:
+            return
+        self._save_queue(activity, queue)
+        await self._reply(turn_context, texts.INSTALLED.format(queue=queue))
+
+    # --- card buttons --------------------------------------------------------------------------
+
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> AdaptiveCardInvokeResponse:
+        """Action.Execute on a handoff card: run the verb, answer with the refreshed card."""
+        activity = turn_context.activity
+        verb, data = convert.invoke_action(activity.value)
+        sender = activity.from_property
+        desk = self.core.desk
+        result = await actions.run_verb(desk=desk, verb=verb, data=data, agent_id=sender.id, agent_name=sender.name or sender.id)
+        if verb not in actions.VERBS and not verb.startswith("feedback_"):
+            log.warning(texts.LOG_UNKNOWN_VERB, verb, activity.id)
+        return actions.card_response(desk=desk, ticket_id=str(data.get("ticket") or ""), result=result)
+
+    @staticmethod
+    async def _reply(turn_context: TurnContext, text: str) -> None:
+        await turn_context.send_activity(text)

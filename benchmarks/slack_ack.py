@@ -1,0 +1,153 @@
+"""Benchmark of Slack's acknowledgement path: signed events over loopback into a real server.
+
+What it does, and why: Slack retries any event not acknowledged within 3 seconds, and each
+retry costs a redelivery to deduplicate. Baton acks before deciding, so the ack should stay fast
+even while decisions run. This script starts the Slack stand-in (Web API on 127.0.0.1), builds
+the real core and the real aiohttp app (``bot.server.build_web_app``) on a TCP port, then posts
+N signed ``message`` events (each a new customer thread) with C requests in flight, and prints:
+
+* throughput: acknowledged requests per second over the whole run;
+* ack latency p50 / p95 / p99 / max in milliseconds (request sent -> HTTP 200 received);
+* how many turns the bot finished (answers or holding replies posted) and how long that took.
+
+Decisions run concurrently with the acks (debounce 0 and no pacing by default: the harshest
+case for the event loop). Target: ack p95 <= 100 ms.
+
+Usage: ``python benchmarks/slack_ack.py [--events 500] [--concurrency 50] [--debounce 0]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from standins.slack_api import SlackStandIn  # noqa: E402
+
+SECRET = "benchmark-signing-secret"
+QUESTIONS = (
+    "How do I export my expenses to a spreadsheet for my accountant?",
+    "where do I add our VAT number so it shows on invoices",
+    "is there a zapier integration?",
+    "you charged my card twice on the 3rd",
+    "can I talk to a real person please",
+    "the PDF download button just spins and nothing happens",
+)
+
+
+def sign(body: str) -> dict[str, str]:
+    """Slack's v0 signature headers for ``body``."""
+    ts = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}", "Content-Type": "application/json"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+async def start_baton(*, standin: SlackStandIn, home: Path, port: int) -> tuple[web.AppRunner, object]:
+    """The real core and web app, served on 127.0.0.1:port."""
+    from bot.app import build_core
+    from bot.server import build_web_app
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, home=home, database_url=f"sqlite:///{home / 'bench.db'}", slack_bot_token=standin.bot_token, slack_signing_secret=SECRET, slack_api_url=standin.base_url)
+    core = build_core(settings=settings)
+    app = build_web_app(core=core, settings=settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, core
+
+
+async def drive(*, url: str, bodies: list[str], concurrency: int) -> tuple[list[float], float, int]:
+    """Post every body with ``concurrency`` in flight; return latencies (ms), wall time, failures."""
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    failures = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(body: str) -> None:
+            nonlocal failures
+            async with gate:
+                started = time.perf_counter()
+                async with session.post(url, data=body.encode(), headers=sign(body)) as response:
+                    await response.read()
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    failures += response.status != 200
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one(b) for b in bodies))
+        return latencies, time.perf_counter() - began, failures
+
+
+async def main(*, events: int, concurrency: int, debounce: float, wait: float) -> None:
+    os.environ["BATON_SLACK_DEBOUNCE_SECONDS"] = str(debounce)
+    os.environ["BATON_SLACK_POST_INTERVAL_SECONDS"] = "0"
+    logging.basicConfig(level=logging.WARNING)
+    async with SlackStandIn(users={"U0CUST": {"name": "cora", "display_name": "Cora"}}) as standin:
+        home = Path(os.environ.get("BATON_BENCH_HOME") or tempfile.mkdtemp(prefix="baton-bench-"))
+        port = free_port()
+        runner, _ = await start_baton(standin=standin, home=home, port=port)
+        bodies = [json.dumps(standin.event_callback(standin.message_event(channel=f"C0BENCH{i % 40:02d}", user="U0CUST", text=QUESTIONS[i % len(QUESTIONS)]))) for i in range(events)]
+        await drive(url=f"http://127.0.0.1:{port}/slack/events", bodies=bodies[:20], concurrency=concurrency)  # warm-up
+        latencies, elapsed, failures = await drive(url=f"http://127.0.0.1:{port}/slack/events", bodies=bodies[20:], concurrency=concurrency)
+        acked_at = time.perf_counter()
+        done = await finished_turns(standin=standin, expected=events, wait=wait)
+        report(latencies=latencies, elapsed=elapsed, failures=failures, concurrency=concurrency, done=done, drain=time.perf_counter() - acked_at, events=events)
+        await runner.cleanup()
+
+
+async def finished_turns(*, standin: SlackStandIn, expected: int, wait: float) -> int:
+    """Customer-thread replies posted so far, waiting up to ``wait`` seconds for all of them."""
+    deadline = time.monotonic() + wait
+    while True:
+        done = sum(1 for c in standin.calls_to("chat.postMessage") if c.args.get("thread_ts") and str(c.args.get("channel", "")).startswith("C0BENCH"))
+        if done >= expected or time.monotonic() > deadline:
+            return done
+        await asyncio.sleep(0.1)
+
+
+def report(*, latencies: list[float], elapsed: float, failures: int, concurrency: int, done: int, drain: float, events: int) -> None:
+    n = len(latencies)
+    print(f"slack ack benchmark: {n} signed events, {concurrency} in flight, loopback, real Bolt + aiohttp server")
+    print(f"  throughput   {n / elapsed:8.1f} acks/s  ({elapsed:.2f} s, {failures} non-200)")
+    print(f"  ack latency  p50 {statistics.median(latencies):6.1f} ms   p95 {percentile(latencies, 0.95):6.1f} ms   p99 {percentile(latencies, 0.99):6.1f} ms   max {max(latencies):6.1f} ms")
+    print(f"  turns done   {done}/{events} replies posted, {drain:.2f} s after the last ack")
+    print(f"  target       ack p95 <= 100 ms: {'met' if percentile(latencies, 0.95) <= 100 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--debounce", type=float, default=0.0, help="seconds of per-conversation debounce (production: 1.5)")
+    parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the turns to finish")
+    args = parser.parse_args()
+    asyncio.run(main(events=args.events, concurrency=args.concurrency, debounce=args.debounce, wait=args.wait))

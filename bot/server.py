@@ -1,0 +1,60 @@
+"""The web process's composition root: one aiohttp server for the sandbox, Slack and Teams.
+
+Each adapter package exposes ``mount(*, app, core, settings)`` that adds its routes and
+returns its outbox (or None when the platform is not configured). This is the only module of
+``bot/`` allowed to import adapters; the import-boundary test knows it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.app import Core, build_core
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+CORE_KEY = web.AppKey("baton_core", Core)
+
+
+def adapters_for(settings: Settings) -> list[Any]:
+    """The adapter packages to mount: the sandbox always, Slack and Teams when configured."""
+    import adapters.sandbox as sandbox
+
+    mounted = [sandbox]
+    if settings.slack_enabled:
+        import adapters.slack as slack
+
+        mounted.append(slack)
+    if settings.teams_enabled:
+        import adapters.teams as teams
+
+        mounted.append(teams)
+    return mounted
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def build_web_app(*, core: Core, settings: Settings) -> web.Application:
+    """The aiohttp application with every configured adapter mounted on it."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app[CORE_KEY] = core
+    app.router.add_get("/healthz", _health)
+    for adapter in adapters_for(settings):
+        outbox = adapter.mount(app=app, core=core, settings=settings)
+        if outbox is not None:
+            core.outboxes.add(outbox)
+    return app
+
+
+def serve(*, settings: Settings, host: str, port: int) -> int:
+    """Build the core, mount the adapters and serve until interrupted."""
+    core = build_core(settings=settings, progress=True)
+    app = build_web_app(core=core, settings=settings)
+    print(f"Baton is running: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
+    web.run_app(app, host=host, port=port, print=None)
+    return 0

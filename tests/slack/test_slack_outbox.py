@@ -1,0 +1,85 @@
+"""SlackOutbox against the stand-in: one retry owner for 429, channel pacing, idempotent replies."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.app import web_client
+from adapters.slack.outbox import ChannelPacer, SlackOutbox
+from bot.cards import OPEN_BUTTONS
+from bot.dialogue import ANSWER_BUTTONS
+from bot.outbox import QueueTarget
+from bot.types import ConversationRef, HandoffCard, Reply, Source
+
+REF = ConversationRef("slack", "C0HELP", "1700000000.000100")
+
+
+@pytest.fixture
+def outbox(make_settings, slack_api) -> SlackOutbox:
+    settings = make_settings(slack_bot_token=slack_api.bot_token, slack_api_url=slack_api.base_url)
+    return SlackOutbox(client=web_client(settings=settings), pacer=ChannelPacer(interval=0), decision_of=lambda reply: 7)
+
+
+def card() -> HandoffCard:
+    return HandoffCard(
+        ticket_id="T-1", title="NORMAL · Low confidence · T-1", priority="normal", sla_due=datetime(2025, 1, 1, tzinfo=timezone.utc),
+        customer="Cora", organisation=None, tier="standard", channel="slack #help", thread_link=None, original_message="hi",
+        summary="s", intent="i", reasons=(), sources=(), missing_knowledge=True, suggested_reply="r", internal_action="a",
+        queue="support", status="open", buttons=OPEN_BUTTONS,
+    )
+
+
+async def test_a_429_is_retried_exactly_once_after_retry_after(outbox, slack_api):
+    slack_api.fail_next("chat.postMessage", status=429, retry_after=0)
+    ts = await outbox.send_reply(Reply(ref=REF, text="hello"))
+    calls = slack_api.calls_to("chat.postMessage")
+    assert [c.status for c in calls] == [429, 200] and calls[1].args["thread_ts"] == REF.thread
+    assert slack_api.messages("C0HELP")[0]["ts"] == ts
+
+
+async def test_a_second_429_is_not_retried_again(outbox, slack_api):
+    slack_api.fail_next("chat.postMessage", status=429, retry_after=0, times=2)
+    with pytest.raises(SlackApiError):
+        await outbox.send_reply(Reply(ref=REF, text="hello"))
+    assert len(slack_api.calls_to("chat.postMessage")) == 2
+
+
+async def test_server_errors_are_not_blindly_reposted(outbox, slack_api):
+    slack_api.fail_next("chat.postMessage", status=500)
+    with pytest.raises(SlackApiError):
+        await outbox.send_reply(Reply(ref=REF, text="hello"))
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+
+
+async def test_pacing_spaces_posts_per_channel_only(outbox, slack_api):
+    outbox.pacer = ChannelPacer(interval=0.2)
+    same = [outbox.post(channel="C0ONE", text=f"m{i}") for i in range(3)]
+    await asyncio.gather(*same, outbox.post(channel="C0TWO", text="other"))
+    times = [c.at for c in slack_api.calls_to("chat.postMessage") if c.args["channel"] == "C0ONE"]
+    assert all(later - earlier >= 0.18 for earlier, later in zip(times, times[1:]))
+    other = next(c.at for c in slack_api.calls_to("chat.postMessage") if c.args["channel"] == "C0TWO")
+    assert other - times[0] < 0.15
+
+
+async def test_a_reply_with_an_idempotency_key_is_posted_once(outbox, slack_api):
+    reply = Reply(ref=REF, text="answer", sources=(Source("d", "Doc", "a", "https://kb.example/d", 0.9),), buttons=ANSWER_BUTTONS, idempotency_key="answer:Ev1")
+    first, second = await outbox.send_reply(reply), await outbox.send_reply(reply)
+    assert first == second and len(slack_api.calls_to("chat.postMessage")) == 1
+    blocks = slack_api.messages("C0HELP")[0]["blocks"]
+    assert [e["value"] for e in blocks[-1]["elements"]] == ["7", "7", "7"]
+
+
+async def test_cards_update_and_threads(outbox, slack_api):
+    ref = await outbox.post_card(target=QueueTarget("support", "slack", "C0SUPPORT1"), card=card())
+    assert ref["platform"] == "slack" and ref["channel"] == "C0SUPPORT1"
+    assert outbox.ticket_for_card(channel="C0SUPPORT1", ts=ref["message_id"]) == "T-1"
+    await outbox.update_card(card_ref=ref, card=card())
+    await outbox.post_in_card_thread(card_ref=ref, text="Cora wrote: <hi>")
+    await outbox.notify_agent(card_ref=ref, agent_id="U0DANA", text="already claimed")
+    assert slack_api.thread("C0SUPPORT1", ref["message_id"])[-1]["text"] == "Cora wrote: &lt;hi&gt;"
+    assert len(slack_api.calls_to("chat.update")) == 1
+    assert slack_api.ephemeral_messages("C0SUPPORT1", user="U0DANA")[0]["text"] == "already claimed"

@@ -1,0 +1,47 @@
+"""The core imports no platform SDK: adapters translate, the core stays neutral."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PLATFORM_MODULES = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "msrest", "aiohttp", "openai")
+COMPOSITION_ROOTS = {"bot/server.py"}  # the web process's wiring may mount adapters
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def violations(folder: str, forbidden: tuple[str, ...]) -> list[str]:
+    found = []
+    for path in sorted((REPO / folder).rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        if rel in COMPOSITION_ROOTS or "/migrations/" in rel or rel.startswith("bot/llm"):
+            continue
+        for module in imported_modules(path):
+            if module.split(".")[0] in forbidden or module.startswith("adapters"):
+                found.append(f"{rel} imports {module}")
+    return found
+
+
+def test_core_imports_no_platform_sdk():
+    assert violations("bot", PLATFORM_MODULES) == []
+
+
+def test_knowledge_imports_no_platform_sdk():
+    assert violations("knowledge", PLATFORM_MODULES) == []
+
+
+def test_the_check_catches_a_violation(tmp_path):
+    sample = tmp_path / "x.py"
+    sample.write_text("from slack_bolt import App\nimport botbuilder.core\n")
+    assert imported_modules(sample) == {"slack_bolt", "botbuilder.core"}

@@ -1,0 +1,79 @@
+"""The store: migrations, deduplication, race-free claims, ticket lifecycle."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.store.db import make_engine, migrate
+from bot.store.models import TicketRow
+from bot.store.repo import Store, new_ticket_id
+from bot.types import ConversationRef, Person, Role
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    engine = make_engine(url=f"sqlite:///{tmp_path / 'store.db'}")
+    migrate(engine=engine)
+    migrate(engine=engine)  # idempotent
+    return Store(engine=engine)
+
+
+def open_ticket(store: Store) -> TicketRow:
+    ref = ConversationRef(platform="test", channel="C1", thread="t1")
+    store.upsert_conversation(ref=ref, author=Person(platform_id="U1", display_name="Ann"))
+    return store.create_ticket(ticket=TicketRow(id=new_ticket_id(), conversation_id=ref.key, original_message="help"))
+
+
+def test_event_ids_are_remembered_once(store):
+    assert store.remember_event(event_id="Ev1") is True
+    assert store.remember_event(event_id="Ev1") is False
+    assert store.remember_event(event_id="Ev2") is True
+
+
+def test_twenty_concurrent_claimers_exactly_one_winner(store):
+    ticket = open_ticket(store)
+    barrier = threading.Barrier(20)
+
+    def attempt(n: int):
+        barrier.wait()
+        return store.claim(ticket_id=ticket.id, agent_id=f"A{n}", agent_name=f"Agent {n}")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(attempt, range(20)))
+    winners = [r for r in results if r.won]
+    assert len(winners) == 1
+    owner = winners[0].owner_id
+    assert all(r.owner_id == owner for r in results), "every loser learns who won"
+    assert store.ticket(ticket_id=ticket.id).claimed_by == owner
+    assert sum(c.won for c in store.claims(ticket_id=ticket.id)) == 1
+    assert len(store.claims(ticket_id=ticket.id)) == 20
+
+
+def test_release_only_by_owner_then_claim_again(store):
+    ticket = open_ticket(store)
+    assert store.claim(ticket_id=ticket.id, agent_id="A", agent_name="Ann").won
+    assert store.release(ticket_id=ticket.id, agent_id="B") is False
+    assert store.release(ticket_id=ticket.id, agent_id="A") is True
+    result = store.claim(ticket_id=ticket.id, agent_id="B", agent_name="Bob")
+    assert result.won and result.owner_name == "Bob"
+
+
+def test_resolve_once_and_resolved_cannot_be_claimed(store):
+    ticket = open_ticket(store)
+    assert store.resolve(ticket_id=ticket.id, agent_id="A") is True
+    assert store.resolve(ticket_id=ticket.id, agent_id="A") is False
+    assert store.claim(ticket_id=ticket.id, agent_id="B", agent_name="Bob").won is False
+    assert store.active_ticket(conversation_id=ticket.conversation_id) is None
+
+
+def test_history_is_oldest_first_without_deleted(store):
+    ref = ConversationRef(platform="test", channel="C1", thread="t2")
+    store.upsert_conversation(ref=ref, author=None)
+    for n in range(3):
+        store.add_message(conversation_id=ref.key, role=Role.CUSTOMER, text=f"m{n}", platform_message_id=f"p{n}")
+    store.edit_message(platform_message_id="p1", text=None, deleted=True)
+    store.edit_message(platform_message_id="p2", text="m2 edited")
+    assert [t.text for t in store.history(conversation_id=ref.key)] == ["m0", "m2 edited"]
