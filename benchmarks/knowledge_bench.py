@@ -50,6 +50,7 @@ class Outcome:
     first: str | None
     confidence: float
     latency_ms: float
+    score_ms: float
 
 
 class CachedEncoder:
@@ -81,7 +82,8 @@ def run_cases(index: KnowledgeIndex, cases: list[dict], *, query_vectors: np.nda
         result = search(index, case["text"], k=5, query_vector=vector)
         elapsed = (time.perf_counter() - started) * 1e3
         first = result.top.doc_id if result.top else None
-        outcomes.append(Outcome(case["expect"].get("source"), result.answerable, first, result.confidence, elapsed))
+        outcomes.append(Outcome(case["expect"].get("source"), result.answerable, first, result.confidence, elapsed,
+                                result.timings_ms.get("score", elapsed)))
     return outcomes
 
 
@@ -93,6 +95,7 @@ def figures(outcomes: list[Outcome]) -> dict[str, float]:
     escalated = [not o.answered for o in outcomes]
     expected = [not o.source for o in outcomes]
     latencies = np.array([o.latency_ms for o in outcomes])
+    scoring = np.array([o.score_ms for o in outcomes])
     return {
         "source_accuracy": _ratio(sum(o.first == o.source for o in answered_src), len(answered_src)),
         "unanswerable_recall": _ratio(sum(not o.answered for o in without), len(without)),
@@ -102,6 +105,8 @@ def figures(outcomes: list[Outcome]) -> dict[str, float]:
         "mcc": _mcc(escalated, expected),
         "latency_p50_ms": float(np.percentile(latencies, 50)),
         "latency_p95_ms": float(np.percentile(latencies, 95)),
+        "scoring_p50_ms": float(np.percentile(scoring, 50)),
+        "scoring_p95_ms": float(np.percentile(scoring, 95)),
     }
 
 
@@ -123,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="knowledge-mode suite folder")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--cache-dir", type=Path, default=None, help="reuse embeddings across runs (not for latency)")
+    parser.add_argument("--target", type=float, default=None, help="calibration target (default: the index's)")
     args = parser.parse_args(argv)
     if not (args.suite / "cases.jsonl").is_file() or not (args.suite / "knowledge").is_dir():
         print(f"skipped: knowledge suite not found at {args.suite}")
@@ -134,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         encoder = CachedEncoder(encoder, cache_dir=args.cache_dir)
     loaded = load_folder(source_dir=args.suite / "knowledge")
     started = time.perf_counter()
-    index = KnowledgeIndex.build_in_memory(loaded.documents, encoder)
+    index = KnowledgeIndex.build_in_memory(loaded.documents, encoder, calibration_target=args.target)
     build_s = time.perf_counter() - started
     cases = read_cases(args.suite / "cases.jsonl")
     vectors = encoder.encode([c["text"] for c in cases]) if args.cache_dir is not None else None
@@ -157,6 +163,8 @@ def _print_table(result: dict) -> None:
         print(f"  {key:22s} {result[key]:.3f}")
     note = "" if result["latency_includes_encoding"] else " (query embedding precomputed)"
     print(f"  search latency         p50 {result['latency_p50_ms']:.2f} ms, p95 {result['latency_p95_ms']:.2f} ms{note}")
+    print(f"  of which scoring       p50 {result['scoring_p50_ms']:.2f} ms, p95 {result['scoring_p95_ms']:.2f} ms "
+          "(hybrid ranking + answerability, without the query embedding)")
     cal = result["calibration"]
     print(f"  calibration            raw threshold {cal.get('raw_threshold', float('nan')):.3f} "
           f"(target {cal.get('target')}, {cal.get('n_pseudo')} pseudo-questions, "

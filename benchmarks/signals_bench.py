@@ -38,8 +38,10 @@ from bot.types import Conversation, Reason, Role, Turn  # noqa: E402
 
 SPLIT_SEED = 20240501
 CHOICE_SHARE = 0.2
-THRESHOLD_GRID = tuple(round(-0.60 + 0.01 * i, 2) for i in range(61))  # -0.60 .. 0.00
+THRESHOLD_GRID = tuple(round(-0.60 + 0.01 * i, 2) for i in range(56))  # -0.60 .. -0.05
 ROUTING_SUITES = ("clinc150", "banking77")
+# The shipped default and calmer cut-offs a deployment may prefer (thresholds.sentiment).
+OPERATING_POINTS = (DEFAULT_SENTIMENT_THRESHOLD, -0.20, -0.35, -0.50)
 REASONS = (Reason.POLICY_RISK, Reason.HIGH_VALUE, Reason.EMOTIONAL, Reason.HUMAN_REQUESTED)
 
 
@@ -191,19 +193,66 @@ def routing_report(detectors: Detectors, cases: list[dict], *, show: int) -> dic
 
 
 def latency_report(detectors: Detectors, texts: list[str]) -> dict:
-    """Per-message latency of ``detect`` in milliseconds (p50, p95, max)."""
-    for text in texts[:50]:  # warm up regex caches
+    """Per-message latency of ``detect`` in milliseconds: wall clock and this thread's CPU time.
+
+    Both are printed because wall-clock tails on a shared machine measure the neighbours' load as
+    much as this code; CPU time is what the detectors themselves cost.
+    """
+    for text in texts[:50]:  # warm up
         detectors.detect(Conversation(text=text))
-    samples = []
+    wall, cpu = [], []
     for text in texts:
         conversation = Conversation(text=text)
-        start = time.perf_counter()
+        start_wall, start_cpu = time.perf_counter(), time.thread_time()
         detectors.detect(conversation)
-        samples.append((time.perf_counter() - start) * 1000.0)
-    samples.sort()
-    return {"n": len(samples), "p50": round(statistics.median(samples), 4),
-            "p95": round(samples[int(0.95 * (len(samples) - 1))], 4),
-            "max": round(samples[-1], 4)}
+        cpu.append((time.thread_time() - start_cpu) * 1000.0)
+        wall.append((time.perf_counter() - start_wall) * 1000.0)
+    return {"n": len(texts), "wall": _percentiles(wall), "cpu": _percentiles(cpu)}
+
+
+def _percentiles(samples: list[float]) -> dict:
+    """p50, p95 and max of a list of milliseconds."""
+    ordered = sorted(samples)
+    return {"p50": round(statistics.median(ordered), 4),
+            "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 4),
+            "max": round(ordered[-1], 4)}
+
+
+def operating_points(cases_by_suite: dict[str, list[dict]],
+                     thresholds: tuple[float, ...]) -> list[dict]:
+    """Emotional figures at several thresholds: airline P/R (held-out and all), routing false
+    alarms. The adjusted sentiment is computed once per case; only the cut-off moves."""
+    detectors = Detectors()
+    scored: dict[str, list[tuple[float, bool, bool]]] = {}
+    for name, cases in cases_by_suite.items():
+        rows = []
+        for case in cases:
+            conversation = to_conversation(case)
+            other = bool({s.kind for s in detectors.emotional(conversation=conversation)}
+                         - {"anger"})
+            rows.append((detectors.sentiment(case["text"]), other,
+                         "emotional" in case["expect"]["reasons"]))
+        scored[name] = rows
+    held_ids = None
+    if "airline_sentiment" in cases_by_suite:
+        _choice, held = split_choice(cases_by_suite["airline_sentiment"])
+        held_ids = {c["id"] for c in held}
+    points = []
+    for threshold in thresholds:
+        point: dict = {"threshold": threshold}
+        for name, rows in scored.items():
+            fired = [(score <= threshold or other, expected) for score, other, expected in rows]
+            if name == "airline_sentiment":
+                ids = [c["id"] for c in cases_by_suite[name]]
+                point[name] = {
+                    "held_out": precision_recall([f for f, i in zip(fired, ids) if i in held_ids]),
+                    "all": precision_recall(fired)}
+            else:
+                negatives = [p for p, e in fired if not e]
+                rate = round(sum(negatives) / len(negatives), 4)
+                point[name] = {"emotional_false_alarm_rate": rate}
+        points.append(point)
+    return points
 
 
 def run(*, eval_dir: Path, show: int = 0) -> dict:
@@ -222,6 +271,11 @@ def run(*, eval_dir: Path, show: int = 0) -> dict:
             cases = load_cases(path)
             result[name] = routing_report(detectors, cases, show=show)
             texts += [c["text"] for c in cases]
+    suites = {name: load_cases(eval_dir / name / "cases.jsonl")
+              for name in ("airline_sentiment", *ROUTING_SUITES)
+              if (eval_dir / name / "cases.jsonl").exists()}
+    if suites:
+        result["operating_points"] = operating_points(suites, OPERATING_POINTS)
     if texts:
         result["latency_ms"] = latency_report(detectors, texts)
     return result
@@ -260,10 +314,28 @@ def print_text(result: dict) -> None:
                 print(f"  {'':<16} kinds: {entry['false_alarm_kinds']}")
             for example in entry.get("false_alarm_examples", []):
                 print(f"  {'':<18}- {example[:120]!r}")
+    points = result.get("operating_points")
+    if points:
+        print("\nemotional operating points (thresholds.sentiment):")
+        for point in points:
+            parts = [f"  {point['threshold']:+.2f}"]
+            air = point.get("airline_sentiment")
+            if air:
+                held, every = air["held_out"], air["all"]
+                parts.append(f"airline held-out P {held['precision']:.3f} R {held['recall']:.3f}"
+                             f" | all P {every['precision']:.3f} R {every['recall']:.3f}")
+            for name in ROUTING_SUITES:
+                if name in point:
+                    rate = point[name]["emotional_false_alarm_rate"]
+                    parts.append(f"{name} false alarms {rate:.3f}")
+            print("  ".join(parts))
     lat = result.get("latency_ms")
     if lat:
-        print(f"\nlatency per message (detect): p50 {lat['p50']:.3f} ms  p95 {lat['p95']:.3f} ms"
-              f"  max {lat['max']:.3f} ms  (n={lat['n']})")
+        print(f"\nlatency per message (detect, n={lat['n']}):")
+        for clock in ("wall", "cpu"):
+            f = lat[clock]
+            print(f"  {clock:<4} p50 {f['p50']:.3f} ms  p95 {f['p95']:.3f} ms  "
+                  f"max {f['max']:.3f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:

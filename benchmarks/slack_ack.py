@@ -2,9 +2,10 @@
 
 What it does, and why: Slack retries any event not acknowledged within 3 seconds, and each
 retry costs a redelivery to deduplicate. Baton acks before deciding, so the ack should stay fast
-even while decisions run. This script starts the Slack stand-in (Web API on 127.0.0.1), builds
-the real core and the real aiohttp app (``bot.server.build_web_app``) on a TCP port, then posts
-N signed ``message`` events (each a new customer thread) with C requests in flight, and prints:
+even while decisions run. This script starts the Slack stand-in (Web API on 127.0.0.1) in this
+process, and Baton in a child process, as in production: the real core and the real aiohttp app
+(``bot.server.build_web_app``) on a TCP port. It then posts N signed ``message`` events (each a
+new customer thread) with C requests in flight, and prints:
 
 * throughput: acknowledged requests per second over the whole run;
 * ack latency p50 / p95 / p99 / max in milliseconds (request sent -> HTTP 200 received);
@@ -70,19 +71,37 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-async def start_baton(*, standin: SlackStandIn, home: Path, port: int) -> tuple[web.AppRunner, object]:
-    """The real core and web app, served on 127.0.0.1:port."""
+# --- the child: Baton's server ----------------------------------------------------------------
+
+
+async def serve(*, port: int, api_url: str, home: Path, database: Path) -> None:
+    """The real core and web app on 127.0.0.1:port, until the parent terminates this process."""
     from bot.app import build_core
     from bot.server import build_web_app
     from bot.settings import Settings
 
-    settings = Settings(_env_file=None, home=home, database_url=f"sqlite:///{home / 'bench.db'}", slack_bot_token=standin.bot_token, slack_signing_secret=SECRET, slack_api_url=standin.base_url)
-    core = build_core(settings=settings)
-    app = build_web_app(core=core, settings=settings)
+    settings = Settings(_env_file=None, home=home, database_url=f"sqlite:///{database}", slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=api_url)
+    app = build_web_app(core=build_core(settings=settings), settings=settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, core
+    print("READY", flush=True)
+    await asyncio.Event().wait()
+
+
+async def start_child(*, port: int, api_url: str, home: Path, debounce: float) -> asyncio.subprocess.Process:
+    """Start Baton in a child process and wait until it listens."""
+    database = Path(tempfile.mkdtemp(prefix="baton-bench-db-")) / "bench.db"  # fresh: event ids repeat per run
+    env = os.environ | {"BATON_SLACK_DEBOUNCE_SECONDS": str(debounce), "BATON_SLACK_POST_INTERVAL_SECONDS": "0"}
+    args = [__file__, "--serve", str(port), "--api-url", api_url, "--home", str(home), "--database", str(database)]
+    child = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE)
+    line = await asyncio.wait_for(child.stdout.readline(), timeout=600)
+    if line.strip() != b"READY":
+        raise RuntimeError(f"Baton did not start: {line!r}")
+    return child
+
+
+# --- the parent: Slack's side -----------------------------------------------------------------
 
 
 async def drive(*, url: str, bodies: list[str], concurrency: int) -> tuple[list[float], float, int]:
@@ -90,8 +109,7 @@ async def drive(*, url: str, bodies: list[str], concurrency: int) -> tuple[list[
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
     failures = 0
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
 
         async def one(body: str) -> None:
             nonlocal failures
@@ -107,39 +125,44 @@ async def drive(*, url: str, bodies: list[str], concurrency: int) -> tuple[list[
         return latencies, time.perf_counter() - began, failures
 
 
-async def main(*, events: int, concurrency: int, debounce: float, wait: float) -> None:
-    os.environ["BATON_SLACK_DEBOUNCE_SECONDS"] = str(debounce)
-    os.environ["BATON_SLACK_POST_INTERVAL_SECONDS"] = "0"
-    logging.basicConfig(level=logging.WARNING)
-    async with SlackStandIn(users={"U0CUST": {"name": "cora", "display_name": "Cora"}}) as standin:
-        home = Path(os.environ.get("BATON_BENCH_HOME") or tempfile.mkdtemp(prefix="baton-bench-"))
-        port = free_port()
-        runner, _ = await start_baton(standin=standin, home=home, port=port)
-        bodies = [json.dumps(standin.event_callback(standin.message_event(channel=f"C0BENCH{i % 40:02d}", user="U0CUST", text=QUESTIONS[i % len(QUESTIONS)]))) for i in range(events)]
-        await drive(url=f"http://127.0.0.1:{port}/slack/events", bodies=bodies[:20], concurrency=concurrency)  # warm-up
-        latencies, elapsed, failures = await drive(url=f"http://127.0.0.1:{port}/slack/events", bodies=bodies[20:], concurrency=concurrency)
-        acked_at = time.perf_counter()
-        done = await finished_turns(standin=standin, expected=events, wait=wait)
-        report(latencies=latencies, elapsed=elapsed, failures=failures, concurrency=concurrency, done=done, drain=time.perf_counter() - acked_at, events=events)
-        await runner.cleanup()
+def customer_replies(standin: SlackStandIn) -> int:
+    """Threads the bot has replied in (answers or holding replies), one per turn."""
+    return len({(c.args.get("channel"), c.args.get("thread_ts")) for c in standin.calls_to("chat.postMessage") if c.ok and str(c.args.get("channel", "")).startswith("C0BENCH") and c.args.get("thread_ts")})
 
 
 async def finished_turns(*, standin: SlackStandIn, expected: int, wait: float) -> int:
-    """Customer-thread replies posted so far, waiting up to ``wait`` seconds for all of them."""
+    """Turns finished so far, waiting up to ``wait`` seconds for all of them."""
     deadline = time.monotonic() + wait
-    while True:
-        done = sum(1 for c in standin.calls_to("chat.postMessage") if c.args.get("thread_ts") and str(c.args.get("channel", "")).startswith("C0BENCH"))
-        if done >= expected or time.monotonic() > deadline:
-            return done
-        await asyncio.sleep(0.1)
+    while (done := customer_replies(standin)) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    return done
+
+
+async def main(*, events: int, concurrency: int, debounce: float, wait: float) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    home = Path(os.environ.get("BATON_BENCH_HOME") or tempfile.mkdtemp(prefix="baton-bench-"))
+    async with SlackStandIn(users={"U0CUST": {"name": "cora", "display_name": "Cora"}}) as standin:
+        port = free_port()
+        child = await start_child(port=port, api_url=standin.base_url, home=home, debounce=debounce)
+        try:
+            url = f"http://127.0.0.1:{port}/slack/events"
+            bodies = [json.dumps(standin.event_callback(standin.message_event(channel=f"C0BENCH{i % 40:02d}", user="U0CUST", text=QUESTIONS[i % len(QUESTIONS)]))) for i in range(events + 20)]
+            await drive(url=url, bodies=bodies[:20], concurrency=concurrency)  # warm-up: auth.test, first turns
+            latencies, elapsed, failures = await drive(url=url, bodies=bodies[20:], concurrency=concurrency)
+            acked_at = time.perf_counter()
+            done = await finished_turns(standin=standin, expected=events + 20, wait=wait)
+            report(latencies=latencies, elapsed=elapsed, failures=failures, concurrency=concurrency, done=done, drain=time.perf_counter() - acked_at, events=events + 20)
+        finally:
+            child.terminate()
+            await child.wait()
 
 
 def report(*, latencies: list[float], elapsed: float, failures: int, concurrency: int, done: int, drain: float, events: int) -> None:
     n = len(latencies)
-    print(f"slack ack benchmark: {n} signed events, {concurrency} in flight, loopback, real Bolt + aiohttp server")
+    print(f"slack ack benchmark: {n} signed events (+20 warm-up), {concurrency} in flight, loopback, Baton in its own process")
     print(f"  throughput   {n / elapsed:8.1f} acks/s  ({elapsed:.2f} s, {failures} non-200)")
     print(f"  ack latency  p50 {statistics.median(latencies):6.1f} ms   p95 {percentile(latencies, 0.95):6.1f} ms   p99 {percentile(latencies, 0.99):6.1f} ms   max {max(latencies):6.1f} ms")
-    print(f"  turns done   {done}/{events} replies posted, {drain:.2f} s after the last ack")
+    print(f"  turns done   {done}/{events} threads replied to, {drain:.2f} s after the last ack")
     print(f"  target       ack p95 <= 100 ms: {'met' if percentile(latencies, 0.95) <= 100 else 'NOT met'}")
 
 
@@ -148,6 +171,14 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--debounce", type=float, default=0.0, help="seconds of per-conversation debounce (production: 1.5)")
-    parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the turns to finish")
+    parser.add_argument("--wait", type=float, default=180.0, help="seconds to wait for the turns to finish")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(main(events=args.events, concurrency=args.concurrency, debounce=args.debounce, wait=args.wait))
+    if args.serve:
+        logging.basicConfig(level=logging.WARNING)
+        asyncio.run(serve(port=args.serve, api_url=args.api_url, home=args.home, database=args.database))
+    else:
+        asyncio.run(main(events=args.events, concurrency=args.concurrency, debounce=args.debounce, wait=args.wait))

@@ -69,7 +69,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     report = ingest(source_dir=source, index_dir=settings.index_dir, encoder=load_encoder(), progress=True)
     for problem in report.problems:
         print(f"warning: skipped {problem.path}: {problem.reason}", file=sys.stderr)
-    print(f"ingested {source}: {report.added} added, {report.updated} updated, {report.removed} removed, {report.unchanged} unchanged; {report.passages} passages")
+    print(f"ingested {source}: {report.summary()}")
     return 0
 
 

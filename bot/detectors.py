@@ -30,13 +30,18 @@ Design choices, and why:
     "wrong", "lost" or "failed" is counted once, as a cue, not again by VADER);
   - a noisy-or of weighted cue families: hostility, no response, threats to leave, public
     escalation, sarcasm, regret, criticism, rhetorical questions, failures, waiting time,
-    persistence ("still", "again", "third time"), distress, money-back demands; amplifiers
-    (shouting, "!!", upset emoji, elongated words) count only next to other negative evidence,
-    ambiguous praise ("great job", "thanks for ...ing") only next to a complaint;
-  - praise next to a complaint is discounted (politeness or sarcasm);
-  - a fact cue inside a plain question counts at 15 % ("is my order delayed?" asks, "my order is
-    delayed" complains), unless the question piles up several problems;
-  - VADER alone, without any complaint cue, must be clearly negative (topic words such as
+    persistence ("still", "again", "third time"), distress, money-back demands and (weaker)
+    friction words ("issue", "confusing"); amplifiers (shouting, "!!", upset emoji, elongated
+    words, negated statements) count only next to other negative evidence, ambiguous praise
+    ("great job", "thanks for ...ing") only next to a complaint;
+  - praise next to a complaint is discounted (politeness or sarcasm), strong praise less so
+    ("great staff during the delays" stays positive);
+  - policy words ("stolen", "fraud", "charged twice") are hidden from VADER too: the policy
+    reason reports them, they say nothing of the customer's mood;
+  - a message that states no complaint outside its questions ("is my order delayed?" asks, "my
+    order is delayed" complains) keeps its cue weight within VADER's neutral band, unless the
+    questions pile up a wait or a repeat with another problem;
+  - VADER alone, without a stated complaint, must be clearly negative (topic words such as
     "crime" or "stop" make neutral requests score below zero).
 
   The result stays on VADER's -1..1 scale, so the rules file's ``thresholds.sentiment`` keeps its
@@ -59,6 +64,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Iterable
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -142,9 +148,12 @@ _HYPOTHETICAL = re.compile(r"(?<![\w'])(?:if|when|whether|in\s+case|suppose|once
                            _FLAGS)
 _CLAUSE_BREAK = re.compile(r"[.;:!?,\n]|\bbut\b|\bthough\b", _FLAGS)
 _NEGATION_WINDOW_WORDS = 4
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"',
-                         "\u201d": '"'})
+_QUOTES = MappingProxyType(str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'",
+                                          "\u201c": '"', "\u201d": '"'}))
 
+# A negative contraction, with or without its apostrophe ("didn't", "didnt"; not "want").
+_NT = (r"(?:\w+n't|dont|cant|wont|didnt|doesnt|isnt|wasnt|havent|hasnt|couldnt|wouldnt|"
+       r"shouldnt|arent|werent|aint)")
 _ACCOUNT = r"(?:account|acct|profile|login|app|online\s+banking|dashboard|workspace|portal)"
 _MONEY_THING = (r"(?:charges?|transactions?|payments?|withdrawals?|purchases?|debits?|transfers?|"
                 r"logins?|log-?ins|sign-?ins|activity)")
@@ -215,7 +224,8 @@ _PAYMENT = _rx(
     r"(?:charge|payment|transaction)\s+(?:\w+\s+)?(?:shows?|appears?)\s+(?:up\s+)?twice|"
     r"same\s+(?:charge|payment|transaction)\s+twice|"
     r"(?:received|got|gave\s+me|dispensed|came\s+out\s+with)\s+(?:the\s+)?wrong\s+amount|"
-    r"(?:atm|machine)\s+(?:took|swallowed|ate|kept|retained)|(?:took|swallowed|ate|kept)\s+my\s+card|"
+    r"(?:atm|machine)\s+(?:took|swallowed|ate|kept|retained)|"
+    r"(?:took|swallowed|ate|kept)\s+my\s+card|"
     r"(?:money|payment|funds|transfer)\s+(?:\w+\s+)?(?:disappeared|vanished|never\s+arrived)"
 )
 _FINANCIAL = _rx(
@@ -233,26 +243,30 @@ _POLICY_CUES: tuple[_Cue, ...] = (
     _Cue("payment", _PAYMENT, 0.7, negatable=False),
     _Cue("financial", _FINANCIAL, 0.8, negatable=False),
 )
-_POLICY_DETAILS = {
+_POLICY_DETAILS = MappingProxyType({
     "legal": "Customer mentions legal action or a lawyer",
     "compliance": "Data-protection or compliance request",
     "security": "Possible fraud, theft or account compromise",
     "account_access": "Customer has lost access to their account",
     "payment": "Payment taken or handled wrongly",
     "financial": "Formal dispute over a charge, invoice or tax",
-}
+})
 
 # ---- high_value -------------------------------------------------------------------------------
-_REFUND_DISPUTE = _rx(
-    r"(?:want|need|demand|deserve|expect|get|getting)\s+(?:all\s+of\s+)?(?:my|our|the)\s+"
-    r"money\s+back|(?:my|our)\s+money\s+back|money\s+back(?!\s+guarantee)\s*(?:now|immediately|"
-    r"asap|please|!)|"
+# Statements that money is owed or has not arrived ("haven't received my refund"): never negated.
+_REFUND_OWED = _rx(
     r"(?:where\s+is|waiting\s+(?:for|on)|still\s+no|never\s+(?:got|received)|(?:haven'?t|"
     r"have\s+not|hasn'?t|has\s+not|didn'?t|did\s+not|not)\s+(?:yet\s+)?(?:received|got|gotten|"
     r"seen|get))\s+(?:my|the|a|our|any)\s+refund|"
     r"refund\s+(?:\w+\s+)?(?:has\s*n'?t|has\s+not|is\s+not|isn'?t|not|never|still)\s+(?:yet\s+)?"
     r"(?:arrived|received|showing|shown|showed|come|appeared|processed|here|there)|"
-    r"missing\s+(?:my\s+)?refund|refund\s+(?:me|us)|(?:issue|process|give|send)\s+(?:me|us)\s+"
+    r"missing\s+(?:my\s+)?refund"
+)
+# Demands for money back: negatable ("I don't want a refund, just a replacement").
+_REFUND_DEMAND = _rx(
+    r"(?:want|need|demand|deserve|expect|get|getting)\s+(?:all\s+of\s+)?(?:my|our|the)\s+"
+    r"money\s+back|(?:my|our)\s+money\s+back|money\s+back(?!\s+guarantee)\s*(?:now|immediately|"
+    r"asap|please|!)|refund\s+(?:me|us)|(?:issue|process|give|send)\s+(?:me|us)\s+"
     r"(?:a|my|the|our)\s+refund|(?:want|need|demand|expect|request(?:ing)?|asking\s+for)\s+"
     r"(?:a|my|an\s+immediate|a\s+full|full|our|the)\s+refund|"
     r"(?:get|claim|receive|request)\s+a\s+refund\s+(?:for|on)\s+(?:my|the|this|something|"
@@ -274,13 +288,14 @@ _CHURN = _rx(
     r"any\s*more"
 )
 _HIGH_VALUE_CUES: tuple[_Cue, ...] = (
-    _Cue("refund_dispute", _REFUND_DISPUTE, 0.8, negatable=False),
+    _Cue("refund_dispute", _REFUND_OWED, 0.8, negatable=False),
+    _Cue("refund_dispute", _REFUND_DEMAND, 0.8, negatable=True),
     _Cue("churn", _CHURN, 0.8, negatable=True),
 )
-_HIGH_VALUE_DETAILS = {
+_HIGH_VALUE_DETAILS = MappingProxyType({
     "refund_dispute": "Customer wants money back",
     "churn": "Customer wants to cancel or leave",
-}
+})
 # Information questions about a policy: "what is your refund policy?" is not a dispute.
 _POLICY_QUESTION = _rx(
     r"(?:refund|return|cancell?ation|money[- ]back)\s+(?:policy|policies|terms|process|period|"
@@ -302,8 +317,8 @@ _HUMAN = _rx(
     r"person|agent|representative|operator)(?!\s+(?:to\s+sign|who\s+can\s+sign))|"
     r"(?:real|actual|live)\s+(?:person|human|agent)\s*(?=please|now|asap|!|\.|$)|"
     r"human\s+(?:please|agent|support)|"
-    r"(?:a|an|your|customer\s+service|customer|sales|service|live|human|real)\s+representative|"
-    r"representative\s+please|"
+    r"^\W*(?:a\s+|an?\s+)?(?:customer\s+service\s+|live\s+|human\s+|real\s+)?"
+    r"(?:representative|agent|human|operator)\W*$|(?:representative|agent|operator)\s+please|"
     r"(?<!do\syou\s)(?<!tell\syou\sto\s)(?:call|phone|ring)\s+me" + _CALL_ME_NEXT + r"|"
     r"give\s+me\s+a\s+(?:call|ring)|(?:can|could|will|would)\s+(?:someone|somebody|anyone|"
     r"an?\s+agent)\s+(?:please\s+)?(?:call|contact|phone|ring)|"
@@ -411,8 +426,8 @@ _CRITICISM = _rx(
     r"(?:is\s+this|that'?s|this\s+is)\s+how\s+you\s+treat|way\s+to\s+treat|"
     r"treat(?:ed|s|ing)?\s+(?:\w+\s+){0,3}(?:poorly|badly|like\s+(?:dirt|garbage|crap|"
     r"criminals|cattle))|did\s+nothing|nothing\s+(?:was\s+|has\s+been\s+|is\s+being\s+)?done|"
-    r"(?:not|\w+n'?t)\s+(?:my|our|his|her|their)\s+fault|"
-    r"(?:not|\w+n'?t)\s+(?:even\s+)?(?:trying|helping|helpful|listening|responding|answering)|"
+    r"(?:not|" + _NT + r")\s+(?:my|our|his|her|their)\s+fault|"
+    r"(?:not|" + _NT + r")\s+(?:even\s+)?(?:trying|helping|helpful|listening|responding|answering)|"
     r"(?:i|we)\s+need\s+you\s+to\s+(?:fix|sort|resolve|do)|"
     r"(?:it|this|that|you|there|i)\s+(?:shouldn'?t|should\s+not)\s+(?:take|have|be|cost|need)|"
     r"(?:too|way\s+too)\s+(?:long|slow|expensive|late)|"
@@ -442,12 +457,16 @@ _NEG_HASHTAG = re.compile(
 # -- fact families: what happened, rather than how the customer feels --
 _FAILURE = _rx(
     r"delay(?:ed|s)?|late|forg(?:ot|otten)|where\s+(?:is|are)\s+(?:my|our)|"
-    r"cancell?(?:ed|ing|ations?)|stranded|stuck|missed|lost|missing|misplaced|damaged|broken|"
+    r"(?:was|were|got|been|is|are|you|they|has|have|had)\s+(?:\w+\s+)?cancell?ed|"
+    r"cancell?ed\s+(?:my|our|the|on\s+(?:me|us))|(?:order|booking|appointment|reservation|"
+    r"delivery|meeting|subscription|ticket)\s+cancell?ed|"
+    r"cancell?ations?|stranded|stuck|missed|lost|missing|misplaced|damaged|broken|"
     r"broke|crash(?:ed|es|ing)?|outage|glitch(?:es|y)?|error(?:s)?|bug(?:gy)?|down\s+again|"
     r"(?:is|was|been|went)\s+down|"
-    r"(?:not|\w+n'?t|never)\s+(?:\w+\s+)?(?:work|working|worked|arrive[d]?|arriving|"
+    r"(?:not|" + _NT + r"|never)\s+(?:\w+\s+)?(?:work|working|worked|arrive[d]?|arriving|"
     r"show(?:ed|n)?\s+up|load(?:ing)?|open(?:ing)?|here|there|received|fixed|resolved|sorted|"
-    r"refunded)|stopped\s+working|no\s+longer\s+(?:works?|working|available|loads?)|fail(?:ed|s|ing|ure)?|keeps?\s+(?:\w+ing)|"
+    r"refunded)|stopped\s+working|no\s+longer\s+(?:works?|working|available|loads?)|"
+    r"fail(?:ed|s|ing|ure)?|keeps?\s+(?:\w+ing)|"
     r"overcharg(?:ed|ing)|wrong|mistake|denied|refused|"
     r"won'?t\s+(?:let|allow|accept|work|refund|help|load)|wouldn'?t\s+(?:let|allow|help)|"
     r"(?:can'?t|cannot|unable\s+to|couldn'?t)\s+(?:\w+\s+)?(?:find|track|book|check|get|use|"
@@ -465,7 +484,7 @@ _PERSIST = _rx(
     r"still\s+(?:no|not|nothing|waiting|wait|haven'?t|hasn'?t|havent|hasnt|can'?t|cannot|"
     r"won'?t|doesn'?t|don'?t|didn'?t|isn'?t|aren'?t|unable|stuck|sitting|on\s+hold|broken|"
     r"missing|charged|showing|without|delayed|down|nobody|no\s*one|trying|having|getting)|"
-    r"(?<!thanks\s)(?<!thank\s)(?<!you\s)again|yet\s+again|"
+    r"(?<!thanks\s)(?<!thank\s)(?<!you\s)(?<!say\s)(?<!repeat\s)(?<!that\s)again|yet\s+again|"
     r"(?:2nd|second|3rd|third|4th|fourth|5th|fifth|\d+th|nth)\s+time|twice|x[2-9]|[2-9]x|"
     r"(?:multiple|several|so\s+many|countless|numerous|three|four|five|ten)\s+(?:times|calls|"
     r"emails|attempts)|\d+\s+(?:calls|emails|attempts)|\d+\s+times\s+(?:now|already|and|today|"
@@ -484,10 +503,11 @@ _AMOUNT_OF_TIME = (
 # An amount of time only counts as waiting when the words around it say so ("an hour early" is
 # good news, "on hold for an hour" is not).
 _WAITING_TIME = _rx(
-    r"(?:for|over|after|another|more\s+than|already|waited|waiting|wait|hold|late|delayed|took|"
-    r"takes|taking|spent|wasted|been|sat|sitting|stuck|queued)\s+(?:(?:for|about|over|almost|"
-    r"nearly|another|more\s+than|at\s+least|an\s+extra)\s+)?" + _AMOUNT_OF_TIME + r"|"
-    + _AMOUNT_OF_TIME + r"\s+(?:long\s+)?(?:late|delay(?:ed)?|wait(?:ing)?|on\s+hold|"
+    r"(?:waited|waiting|wait|hold|held|sat|sitting|stuck|queued|wasted|spent|took|taking|takes|"
+    r"late|delayed|another)\s+(?:(?:for|about|over|almost|nearly|another|more\s+than|at\s+least|"
+    r"an\s+extra)\s+)?" + _AMOUNT_OF_TIME + r"|"
+    r"(?:for|after)\s+(?:over|more\s+than|almost|nearly|another|at\s+least)\s+" + _AMOUNT_OF_TIME
+    + r"|" + _AMOUNT_OF_TIME + r"\s+(?:long\s+)?(?:late|delay(?:ed)?|wait(?:ing)?|on\s+hold|"
     r"of\s+(?:waiting|hold|my)|later|now|already|and\s+(?:counting|still|nothing|no)|"
     r"in\s+(?:line|a\s+queue)|queue|line|hold|behind|stuck)|(?:for|after)\s+hours|"
     r"hours\s+(?:later|now|late)"
@@ -505,10 +525,21 @@ _MONEY_BACK = _rx(
     r"(?:i|we)\s+paid\s+(?:for|extra)"
 )
 _WHY = _rx(r"why")
-# A negated statement ("it doesn't", "no one told us", "I never got"): weak on its own.
+# Friction: general words of a rough experience, weaker than a failure.
+_FRICTION = _rx(
+    r"issues?(?!\s+(?:a|an|the|me|us|my|your|refunds?|cards?|tickets?))|problems?|trouble|"
+    r"(?:is|are|was|so|very|too|really|super|painfully|extremely|incredibly)\s+slow|"
+    r"slow(?:er)?\s+(?:service|response|responses|delivery|shipping|support|internet|connection|"
+    r"loading|app|site|website)|expensive|overpriced|confus(?:ed|ing|ion)|"
+    r"complicated|difficult|hard\s+to|waiting|sitting|standing|stood|attitude|"
+    r"inconsistent|worse|annoyance|unclear|excuses?|apolog(?:y|ies|ize|ise)"
+)
+# A negated statement ("it doesn't", "no one told us", "I never got"): an amplifier, because
+# "I'm not sure" or "I don't have a card yet" are not complaints by themselves.
 _NEGATED_STATEMENT = _rx(
-    r"(?:\w+n'?t|not|never|nothing|no)\s+(?!problem|worries|rush|need|thanks|doubt|matter|"
-    r"idea|way\b|sure|bad|wonder|longer|more|less|later|one\s+else|fees?\b)\w+"
+    r"(?:" + _NT + r"|not|never|nothing|no)\s+(?!problem|worries|rush|need|thanks|doubt|matter|"
+    r"idea|way\b|sure|bad|wonder|longer|more|less|later|one\s+else|fees?\b|"
+    r"(?:\w+\s+)?(?:sure|certain))\w+"
 )
 # -- conditional: praise that is sarcastic only next to a complaint ("great job losing it") --
 _IRONIC_PRAISE = _rx(
@@ -551,6 +582,12 @@ class _Family:
     weight: float
     role: str = _COMPLAINT
     fact: bool = False
+    in_questions: bool = False   # damped inside a question even though not a fact family
+
+    @property
+    def damped_in_questions(self) -> bool:
+        """Whether a match inside a question sentence counts at the reduced weight."""
+        return self.fact or self.in_questions
 
 
 _EMOTION_FAMILIES: tuple[_Family, ...] = (
@@ -560,7 +597,7 @@ _EMOTION_FAMILIES: tuple[_Family, ...] = (
     _Family("public_escalation", _PUBLIC, 0.40),
     _Family("sarcasm", _SARCASM, 0.40),
     _Family("regret", _REGRET, 0.35),
-    _Family("criticism", _CRITICISM, 0.30),
+    _Family("criticism", _CRITICISM, 0.30, in_questions=True),
     _Family("rhetorical", _RHETORICAL, 0.30),
     _Family("negative_hashtag", _NEG_HASHTAG, 0.35),
     _Family("failure", _FAILURE, 0.30, fact=True),
@@ -569,23 +606,32 @@ _EMOTION_FAMILIES: tuple[_Family, ...] = (
     _Family("distress", _DISTRESS, 0.25, fact=True),
     _Family("money_back", _MONEY_BACK, 0.25, fact=True),
     _Family("why_question", _WHY, 0.15, fact=True),
-    _Family("negated_statement", _NEGATED_STATEMENT, float(__import__("os").environ.get("NW","0.15")), role=_AMPLIFIER, fact=True),
+    _Family("friction", _FRICTION, 0.20, fact=True),
+    _Family("negated_statement", _NEGATED_STATEMENT, 0.20, role=_AMPLIFIER, fact=True),
     _Family("ironic_praise", _IRONIC_PRAISE, 0.30, role=_CONDITIONAL),
     _Family("shouting", None, 0.25, role=_AMPLIFIER),
     _Family("exclamation", _EXCLAIM, 0.15, role=_AMPLIFIER),
     _Family("upset_emoji", _NEG_EMOJI, 0.20, role=_AMPLIFIER),
     _Family("elongation", _ELONGATED, 0.15, role=_AMPLIFIER),
 )
-# Words of these families are hidden from VADER (distress words are feelings: VADER keeps them).
-_MASKED_FAMILIES = tuple(f for f in _EMOTION_FAMILIES
+# Words hidden from VADER: those of fact families (distress words are feelings and negations
+# are VADER's own business, so those two stay) and of policy cues.
+_MASKED_FAMILIES = tuple(f.name for f in _EMOTION_FAMILIES
                          if f.fact and f.name not in ("distress", "negated_statement"))
 
+# Two or more of these inside questions make a complaint phrased as a question.
+_PROBLEM_FACTS = frozenset({"failure", "waiting_time", "persistence", "money_back", "friction",
+                            "distress"})
+_DURATION_FACTS = frozenset({"waiting_time", "persistence"})
+# Generic families: they never count words a more specific family already matched.
+_GENERIC_FAMILIES = frozenset({"friction", "negated_statement"})
 _QUESTION_DAMPING = 0.15       # a fact cue inside a plain question keeps 15 % of its weight
 _QUESTION_NEGATIVE_KEPT = 0.5  # ... and a message made only of questions half its VADER negativity
 _VADER_ALONE_MARGIN = 0.2      # without any complaint cue, VADER alone is shifted up by this
 _PRAISE_FLOOR = 0.1            # next to a complaint, positive VADER keeps at least this share,
-_PRAISE_SLOPE = 3.0            # ... shrinking linearly with the complaint weight
+_PRAISE_SLOPE = 10.0           # ... shrinking with the complaint weight times (1 - praise)
 _VADER_NEGATIVE = -0.05        # VADER's own convention for a negative text
+_QUESTION_CUE_CAP = 0.04       # cue weight allowed when no complaint is stated outside questions
 
 # ---- text structure ---------------------------------------------------------------------------
 _QUESTION_START = re.compile(
@@ -645,6 +691,7 @@ class _FamilyHit:
     weight: float
     role: str
     damped: bool
+    span: tuple[int, int] = (0, 0)
 
 
 # =============================================================================================
@@ -700,24 +747,30 @@ class Detectors:
         clean = _MENTION.sub(" ", _normalise(text))
         if not clean.strip():
             return EmotionBreakdown(0.0, 0.0, 0.0, (), False)
-        compound = self.vader(_mask_facts(clean))
+        matches = _scan(clean)
+        compound = self.vader(_mask_facts(clean, matches))
         questions = _question_spans(clean)
-        hits = _emotion_families(clean, questions=questions,
+        hits = _emotion_families(clean, matches, questions=questions,
                                  vader_negative=compound <= _VADER_NEGATIVE)
         cue = _noisy_or(h.weight for h in hits)
         complaint = _noisy_or(h.weight for h in hits if h.role == _COMPLAINT)
-        undamped_complaint = any(h.role == _COMPLAINT and not h.damped for h in hits)
+        stated = any(h.role == _COMPLAINT and not h.damped for h in hits)
         only_questions = _only_questions(clean, questions)
         adjusted = compound
         if compound > 0 and complaint > 0:
             # Praise next to a complaint is politeness or sarcasm: keep only part of it.
-            adjusted = compound * max(_PRAISE_FLOOR, 1.0 - _PRAISE_SLOPE * complaint)
-        if only_questions and not undamped_complaint and compound < 0:
-            adjusted = compound * _QUESTION_NEGATIVE_KEPT
-        if complaint == 0.0 and adjusted < 0:
-            # Without a complaint cue VADER alone must be clearly negative: topic words
-            # ("crime", "stop", "die") make neutral requests score below zero.
-            adjusted = min(0.0, adjusted + _VADER_ALONE_MARGIN)
+            # Strong praise survives a passing mention ("great staff during the delays").
+            adjusted = compound * max(_PRAISE_FLOOR,
+                                      1.0 - _PRAISE_SLOPE * complaint * (1.0 - compound))
+        if not stated:
+            # No complaint stated outside a question: problems a question merely mentions stay
+            # within VADER's neutral band, and VADER alone must be clearly negative (topic
+            # words such as "crime", "stop" or "die" make neutral requests score below zero).
+            cue = min(cue, _QUESTION_CUE_CAP)
+            if adjusted < 0:
+                if only_questions:
+                    adjusted *= _QUESTION_NEGATIVE_KEPT
+                adjusted = min(0.0, adjusted + _VADER_ALONE_MARGIN)
         score = max(-1.0, min(1.0, adjusted - cue))
         return EmotionBreakdown(
             compound=compound, cue_weight=cue, score=score,
@@ -754,12 +807,13 @@ class Detectors:
         found = dict(breakdown.families)
         signals: list[Signal] = []
         if breakdown.score <= self.sentiment_threshold:
-            evidence = tuple(words for _name, words in breakdown.families) or ("(overall tone)",)
+            evidence = tuple(dict.fromkeys(words for _name, words in breakdown.families))
+            evidence = evidence or ("(overall tone)",)
             signals.append(Signal(
                 Reason.EMOTIONAL, "anger",
                 f"Customer sounds upset (sentiment {breakdown.score:+.2f} <= "
                 f"{self.sentiment_threshold:+.2f})",
-                evidence, round(min(1.0, -breakdown.score), 4)))
+                evidence, round(max(0.0, min(1.0, -breakdown.score)), 4)))
         repeated = _repeated_complaint(conversation.history, text, found)
         if repeated is not None:
             signals.append(repeated)
@@ -811,7 +865,8 @@ def _match_cues(text: str, cues: Iterable[_Cue], *, hypothetical_off: bool = Fal
     return hits
 
 
-def _signals_by_kind(reason: Reason, hits: list[_Hit], details: dict[str, str]) -> list[Signal]:
+def _signals_by_kind(reason: Reason, hits: list[_Hit],
+                     details: MappingProxyType[str, str]) -> list[Signal]:
     """One signal per kind, evidence in match order without duplicates."""
     by_kind: dict[str, list[_Hit]] = {}
     for hit in hits:
@@ -829,12 +884,22 @@ def _noisy_or(weights: Iterable[float]) -> float:
     return 1.0 - remaining
 
 
-def _mask_facts(text: str) -> str:
-    """``text`` with the words of fact families blanked, for VADER to read the tone only."""
+def _scan(text: str) -> dict[str, list[re.Match[str]]]:
+    """Every match of every emotional family (by name), scanned once per message."""
+    return {family.name: list(family.pattern.finditer(text))
+            for family in _EMOTION_FAMILIES if family.pattern is not None}
+
+
+def _mask_facts(text: str, matches: dict[str, list[re.Match[str]]]) -> str:
+    """``text`` with fact words blanked, for VADER to read the tone only.
+
+    Fact words are those of the fact families and of the policy cues ("stolen", "fraud",
+    "charged twice"): the policy reason reports them; they say nothing of the customer's mood.
+    """
     chars = list(text)
-    for family in _MASKED_FAMILIES:
-        for match in family.pattern.finditer(text):
-            start, end = match.span()
+    spans = [m.span() for name in _MASKED_FAMILIES for m in matches[name]]
+    spans += [m.span() for cue in _POLICY_CUES for m in cue.pattern.finditer(text)]
+    for start, end in spans:
             chars[start:end] = " " * (end - start)
     return "".join(chars)
 
@@ -866,41 +931,54 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
     return any(start <= position < end for start, end in spans)
 
 
-def _emotion_families(text: str, *, questions: list[tuple[int, int]],
+def _emotion_families(text: str, matches: dict[str, list[re.Match[str]]], *,
+                      questions: list[tuple[int, int]],
                       vader_negative: bool) -> list[_FamilyHit]:
     """The emotional cue families present in ``text``, with their effective weights.
 
-    A fact family found only inside question sentences counts at a reduced weight; several
-    fact families inside questions make a complaint phrased as a question and count in full.
-    Conditional families count only next to a complaint family; amplifiers only next to a
-    complaint family or a negative VADER score.
+    A fact family found only inside question sentences counts at a reduced weight, unless the
+    questions pile up problems including a wait or a repeat ("why a 2 hour delay AND a fee
+    again?"), a complaint phrased as a question. Generic families (friction, negated statement)
+    do not count words another family already matched. Conditional families count only next to a
+    complaint family; amplifiers only next to a complaint family or a negative VADER score.
     """
-    found = [hit for family in _EMOTION_FAMILIES
-             if (hit := _family_hit(text, family, questions)) is not None]
-    if sum(1 for hit in found if hit.damped) >= 2:
-        found = [_FamilyHit(h.name, h.words, h.weight / _QUESTION_DAMPING, h.role, False)
+    found = [hit for family in _EMOTION_FAMILIES if family.name not in _GENERIC_FAMILIES
+             if (hit := _family_hit(text, family, matches, questions)) is not None]
+    taken = [hit.span for hit in found if hit.role == _COMPLAINT]
+    found += [hit for family in _EMOTION_FAMILIES if family.name in _GENERIC_FAMILIES
+              if (hit := _family_hit(text, family, matches, questions, taken=taken))
+              is not None]
+    damped_problems = {hit.name for hit in found if hit.damped and hit.name in _PROBLEM_FACTS}
+    if len(damped_problems) >= 2 and damped_problems & _DURATION_FACTS:
+        found = [_FamilyHit(h.name, h.words, h.weight / _QUESTION_DAMPING, h.role, False, h.span)
                  if h.damped else h for h in found]
     has_complaint = any(hit.role == _COMPLAINT for hit in found)
     return [hit for hit in found
             if hit.role == _COMPLAINT
             or (hit.role == _CONDITIONAL and has_complaint)
-            or (hit.role == _AMPLIFIER and (has_complaint or vader_negative))]
+            or (hit.role == _AMPLIFIER
+                and (has_complaint or (vader_negative and hit.name not in _GENERIC_FAMILIES)))]
 
 
-def _family_hit(text: str, family: _Family,
-                questions: list[tuple[int, int]]) -> _FamilyHit | None:
-    """The strongest match of one family: undamped beats damped; negated fact cues are skipped."""
+def _family_hit(text: str, family: _Family, matches: dict[str, list[re.Match[str]]],
+                questions: list[tuple[int, int]], *,
+                taken: list[tuple[int, int]] = ()) -> _FamilyHit | None:
+    """The strongest match of one family: undamped beats damped; negated fact cues and matches
+    overlapping ``taken`` spans are skipped."""
     if family.pattern is None:
         words = _shouted_words(text)
         return _FamilyHit(family.name, words, family.weight, family.role, False) if words else None
     best: _FamilyHit | None = None
-    for match in family.pattern.finditer(text):
+    for match in matches[family.name]:
         if family.fact and _negated(text, match.start()):
             continue
-        damped = family.fact and _inside(match.start(), questions)
+        if any(match.start() < end and start < match.end() for start, end in taken):
+            continue
+        damped = family.damped_in_questions and _inside(match.start(), questions)
         weight = family.weight * (_QUESTION_DAMPING if damped else 1.0)
         if best is None or weight > best.weight:
-            best = _FamilyHit(family.name, match.group(0), weight, family.role, damped)
+            best = _FamilyHit(family.name, match.group(0), weight, family.role, damped,
+                              match.span())
         if not damped:
             break
     return best

@@ -318,7 +318,11 @@ def _load_previous(folder: Path, *, encoder: Encoder) -> KnowledgeIndex | None:
 
 
 def _ordered_entries(keep: dict[str, list[_DocEntry]], *, files_meta: dict[str, dict], report: IngestReport) -> list[_DocEntry]:
-    """Entries in source-path order; a doc_id already taken by an earlier file is reported and skipped."""
+    """Entries in source-path order; a doc_id already taken by an earlier file is skipped.
+
+    The clash is reported, and a file left with no documents is not recorded in the
+    manifest, so the clash is reported again on every ingest until someone renames a file.
+    """
     seen: set[str] = set()
     entries = []
     for rel in sorted(keep):
@@ -331,6 +335,11 @@ def _ordered_entries(keep: dict[str, list[_DocEntry]], *, files_meta: dict[str, 
             kept_ids.append(entry.info.doc_id)
             entries.append(entry)
         files_meta[rel]["doc_ids"] = kept_ids
+        if keep[rel] and not kept_ids:
+            del files_meta[rel]
+            for bucket in (report.added, report.updated, report.unchanged):
+                if rel in bucket:
+                    bucket.remove(rel)
     return entries
 
 

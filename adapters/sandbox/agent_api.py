@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from aiohttp import web
 
 from bot.cards import card_from_ticket
+from bot.ops.charts import kpi_charts_svg
+from bot.ops.kpis import compute_kpis
+from bot.ops.period import period_for
 from bot.store.models import TicketRow
 from bot.store.repo import OPEN_STATES
 
 from adapters.sandbox.actions import command_from_json, run_command
-from adapters.sandbox.convert import PLATFORM, checked_id, conversation_key, short_id
+from adapters.sandbox.convert import PLATFORM, BadRequest, checked_id, conversation_key, short_id
 from adapters.sandbox.views import card_json, decision_json, gap_json, iso, sla_json, ticket_feedback_json, ticket_json
 from adapters.sandbox.jsonapi import NotFound, SandboxState, api, read_json, reply, state
 
 RESOLVED_SHOWN = 20
-KPI_NOTE = "KPI charts (deflection, missed handoffs, time to first response) will appear here once the KPI module lands. No numbers are shown until they are real."
+KPI_PERIOD = "7d"
+KPI_FAILED = "The KPIs could not be computed just now; the server log has the details. No numbers are shown rather than wrong ones."
+log = logging.getLogger(__name__)
 
 
 def _on_sandbox(ticket: TicketRow) -> bool:
@@ -78,22 +84,32 @@ def _counts(*, sandbox: SandboxState, open_rows: list[dict]) -> dict:
     }
 
 
-def _kpis() -> dict | None:
-    """KPI charts join here once a KPI module exists; until then None (the UI says so)."""
-    return None
+def _kpis(*, sandbox: SandboxState, now: datetime, since: str) -> dict:
+    """The five KPIs of the period as numbers and inline SVG charts (bot.ops), never made up."""
+    try:
+        period = period_for(since=since, now=now)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    try:
+        kpis = compute_kpis(store=sandbox.core.store, period=period)
+    except Exception:
+        log.exception("could not compute the KPIs for the sandbox dashboard")
+        return {"kpis": None, "kpi_charts": "", "kpi_note": KPI_FAILED}
+    return {"kpis": kpis.to_dict(), "kpi_charts": kpi_charts_svg(kpis), "kpi_note": f"Last {since}: {period.label}. Rates without feedback show as n/a."}
 
 
 @api
 async def get_dashboard(request: web.Request) -> web.Response:
-    """GET /sandbox/api/dashboard: tickets with SLA state, knowledge gaps, counts, KPIs."""
+    """GET /sandbox/api/dashboard[?since=7d]: tickets with SLA state, knowledge gaps, counts, KPIs."""
     sandbox = state(request)
+    since = request.query.get("since", KPI_PERIOD)
     store, now = sandbox.core.store, sandbox.core.desk.clock()
     open_rows = [ticket_json(ticket=t, now=now) for t in sorted(store.tickets(statuses=OPEN_STATES), key=_queue_order)]
     resolved = [ticket_json(ticket=t, now=now) for t in store.tickets(statuses=("resolved",))[-RESOLVED_SHOWN:]][::-1]
     gaps = [gap_json(g) for g in store.gaps(status="open")]
     return reply({
         "now": iso(now), "tickets": open_rows, "resolved": resolved, "gaps": gaps,
-        "counts": _counts(sandbox=sandbox, open_rows=open_rows), "kpis": _kpis(), "kpi_note": KPI_NOTE,
+        "counts": _counts(sandbox=sandbox, open_rows=open_rows), **_kpis(sandbox=sandbox, now=now, since=since),
         "rules_version": sandbox.core.rules.label, "version": sandbox.outbox.version,
     })
 

@@ -7,13 +7,14 @@ import dataclasses
 from aiohttp import web
 
 from bot.engine import customer_value
+from bot.ops.feedback import FeedbackError, record_customer_feedback
 from bot.rules import Rules
 from bot.types import InboundMessage, Person
 
 from adapters.sandbox.actions import customer_action_from_json
 from adapters.sandbox.chat_view import messages_json
 from adapters.sandbox.convert import (
-    checked_id, conversation_key, conversation_ref, inbound_from_json, new_event_id, person_from_json, short_id,
+    BadRequest, checked_id, conversation_key, conversation_ref, inbound_from_json, new_event_id, person_from_json, short_id,
 )
 from adapters.sandbox.samples import AGENTS, IDENTITIES, SAMPLES, TALK_TO_PERSON_TEXT
 from adapters.sandbox.views import missing_field_options
@@ -48,7 +49,8 @@ def chat_json(*, sandbox: SandboxState, conversation: str) -> dict:
 async def _handle(*, sandbox: SandboxState, message: InboundMessage) -> dict:
     """Feed one customer message to the core and report what happened."""
     message = dataclasses.replace(message, author=with_organisation(person=message.author, rules=sandbox.core.rules))
-    result = await sandbox.core.dialogue.handle(message)
+    async with sandbox.turn_lock(conversation_key=message.ref.key):
+        result = await sandbox.core.dialogue.handle(message)
     sandbox.outbox.touch()
     return {"status": result.status, "ticket_id": result.ticket_id, "decision_id": result.decision_id, "decision": result.decision.to_dict() if result.decision else None}
 
@@ -109,7 +111,10 @@ async def post_customer_feedback(request: web.Request) -> web.Response:
         raise NotFound("there is no answer in this conversation to rate")
     person = person_from_json(data=data.get("customer", {}))
     if rated is not None:
-        sandbox.core.store.add_feedback(kind=action, decision_id=rated, by=person.display_name)
+        try:
+            record_customer_feedback(store=sandbox.core.store, decision_id=rated, kind=action, by=person.display_name)
+        except FeedbackError as exc:
+            raise BadRequest(str(exc)) from None
     outcome = {"status": "recorded", "ticket_id": None}
     if action == "talk_to_person":
         message = InboundMessage(event_id=new_event_id(), ref=conversation_ref(conversation=conversation), author=person, text=TALK_TO_PERSON_TEXT)

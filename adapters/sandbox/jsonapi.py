@@ -6,10 +6,12 @@ id a 404, and any other failure a logged 500, so one bad request never takes the
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -25,10 +27,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass
 class SandboxState:
-    """What the sandbox's handlers need: the core and the sandbox outbox."""
+    """What the sandbox's handlers need: the core, the sandbox outbox, one lock per chat."""
 
     core: Core
     outbox: SandboxOutbox
+    locks: dict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+
+    def turn_lock(self, *, conversation_key: str) -> asyncio.Lock:
+        """Customer turns of one chat run one at a time, in order (as the Slack adapter does)."""
+        return self.locks[conversation_key]
 
 
 STATE_KEY = web.AppKey("baton_sandbox", SandboxState)

@@ -15,6 +15,7 @@ from bot.types import CardButton, HandoffCard, Source, Trigger
 
 from adapters.sandbox.convert import short_id
 
+REASON_LABELS_BY_VALUE = {reason.value: label for reason, label in REASON_LABELS.items()}
 DUE_SOON_SHARE = 0.25  # "due soon" once less than a quarter of the SLA window is left
 FIELD_LABELS = {
     "customer": "Customer details", "message": "Original message or summary", "intent": "Intent",
@@ -106,8 +107,6 @@ def ticket_json(*, ticket: TicketRow, now: datetime) -> dict[str, Any]:
         "conversation": short_id(key=ticket.conversation_id), "feedback": ticket_feedback_json(ticket),
     }
 
-
-REASON_LABELS_BY_VALUE = {reason.value: label for reason, label in REASON_LABELS.items()}
 
 
 def gap_json(gap: KnowledgeGapRow) -> dict[str, Any]:

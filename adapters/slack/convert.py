@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -181,18 +180,14 @@ def conversation_ref(*, post: SlackPost, permalink: str | None = None, channel_n
 
 
 def inbound(*, posts: list[SlackPost], author: Person, ref: ConversationRef) -> InboundMessage:
-    """Quick successive posts of one customer, joined into one turn keyed by the first event."""
+    """Quick successive posts of one customer, joined into one turn keyed by the first event.
+
+    ``sent_at`` is Baton's clock, not the Slack ts: the history orders customer turns and the
+    bot's own replies together, so both must come from the same clock.
+    """
     first = posts[0]
     text = "\n".join(p.text for p in posts if p.text)
-    return InboundMessage(event_id=first.event_id, ref=ref, author=author, text=text, sent_at=ts_datetime(first.ts), message_id=first.ts)
-
-
-def ts_datetime(ts: str) -> datetime:
-    """A Slack ts ('1700000000.000100') as an aware UTC datetime."""
-    try:
-        return datetime.fromtimestamp(float(ts), tz=timezone.utc)
-    except (TypeError, ValueError):
-        return datetime.now(timezone.utc)
+    return InboundMessage(event_id=first.event_id, ref=ref, author=author, text=text, message_id=first.ts)
 
 
 def is_internal(text: str, *, prefixes: tuple[str, ...]) -> bool:
@@ -237,15 +232,31 @@ def metadata(view: dict) -> dict:
 def body_problem(*, body: str, content_type: str) -> str | None:
     """Why a signed request body is unusable (answered 400), or None when Bolt may have it."""
     if content_type == "application/json":
-        return None if isinstance(_json(body), dict) else "body is not a JSON object"
+        data = _json(body)
+        return shape_problem(data) if isinstance(data, dict) else "body is not a JSON object"
     if content_type == "application/x-www-form-urlencoded":
         form = parse_qs(body, keep_blank_values=True)
         if "ssl_check" in form:
             return None
         if "payload" not in form:
             return "form has no payload"
-        return None if isinstance(_json(form["payload"][0]), dict) else "payload is not a JSON object"
+        data = _json(form["payload"][0])
+        return shape_problem(data) if isinstance(data, dict) else "payload is not a JSON object"
     return f"unsupported content type {content_type or 'none'}"
+
+
+def shape_problem(data: dict) -> str | None:
+    """The parts Bolt indexes without checking: an event's ``event``, an action's ``actions``, a ``view``."""
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        return "payload has no type"
+    if kind == "event_callback" and not isinstance((data.get("event") or None), dict):
+        return "event_callback has no event"
+    if kind == "block_actions" and not (isinstance(data.get("actions"), list) and data["actions"] and all(isinstance(a, dict) for a in data["actions"])):
+        return "block_actions has no actions"
+    if kind in ("view_submission", "view_closed") and not isinstance(data.get("view"), dict):
+        return f"{kind} has no view"
+    return None
 
 
 def _json(text: str) -> Any:

@@ -6,6 +6,8 @@ Routing of a person's new message:
   there is agents' talk and ignored;
 - in a customer thread, a reply by a member of the installing workspace who is not the thread's
   customer is a person taking over: the bot goes silent there until the ticket is resolved;
+- in a Slack Connect channel, members of the installing workspace are the support team, not
+  customers: their other messages there are left alone;
 - anything else is a customer message: eyes reaction, debounce, then the core's Dialogue.
 """
 
@@ -39,7 +41,7 @@ class MessageHandler:
         self.core, self.store = core, core.store
         self.outbox, self.directory, self.options = outbox, directory, options
         self.queue_channels = queue_channels
-        self.turns = TurnQueue(delay=options.debounce_seconds, handle=self._turn)
+        self.turns = TurnQueue(delay=options.debounce_seconds, handle=self._turn, limit=options.max_turns)
 
     async def on_event(self, *, body: dict, home_team: str | None, bot_user_id: str | None) -> None:
         """Entry point for ``message`` and ``app_mention`` events; never raises."""
@@ -73,6 +75,8 @@ class MessageHandler:
         if post.is_reply and self._is_takeover(key, author):
             async with self.turns.lock(key):
                 await self._takeover(key, post, author)
+            return
+        if post.ext_shared and not author.external:
             return
         if self._bot_may_reply(key):
             await self._react("reactions_add", post)
@@ -118,7 +122,7 @@ class MessageHandler:
     async def _takeover(self, key: str, post: convert.SlackPost, author: Any) -> None:
         """Keep the agent's words in the history, silence the bot, tell the card's thread."""
         self.store.set_human_active(conversation_id=key, active=True)
-        self.store.add_message(conversation_id=key, role=Role.AGENT, text=post.text, author_id=post.user, author_name=author.display_name, platform_message_id=post.ts, at=convert.ts_datetime(post.ts))
+        self.store.add_message(conversation_id=key, role=Role.AGENT, text=post.text, author_id=post.user, author_name=author.display_name, platform_message_id=post.ts)
         ticket = self.store.active_ticket(conversation_id=key)
         if ticket is not None:
             self.store.mark_first_agent_reply(ticket_id=ticket.id, at=utcnow())

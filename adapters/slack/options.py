@@ -1,8 +1,9 @@
-"""Slack tuning knobs that are not secrets: debounce, pacing, the internal-note markers.
+"""Slack tuning knobs that are not secrets: debounce, pacing, turn concurrency, note markers.
 
 They are read from the settings when the core's ``Settings`` grows these fields
-(``slack_debounce_seconds``, ``slack_post_interval_seconds``), else from the environment
-(``BATON_SLACK_DEBOUNCE_SECONDS``, ``BATON_SLACK_POST_INTERVAL_SECONDS``), else defaults.
+(``slack_debounce_seconds``, ``slack_post_interval_seconds``, ``slack_max_turns``), else from
+the environment (``BATON_SLACK_DEBOUNCE_SECONDS``, ``BATON_SLACK_POST_INTERVAL_SECONDS``,
+``BATON_SLACK_MAX_TURNS``), else the defaults.
 Tests set 0 to decide at once; production keeps Slack's pace of about one message a second.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 DEFAULT_DEBOUNCE_SECONDS = 1.5
 DEFAULT_POST_INTERVAL_SECONDS = 1.0
+DEFAULT_MAX_TURNS = 2
 INTERNAL_PREFIXES = ("note:", "//", "[internal]")
 
 
@@ -24,6 +26,7 @@ class SlackOptions:
 
     debounce_seconds: float = DEFAULT_DEBOUNCE_SECONDS
     post_interval_seconds: float = DEFAULT_POST_INTERVAL_SECONDS
+    max_turns: int = DEFAULT_MAX_TURNS
     internal_prefixes: tuple[str, ...] = INTERNAL_PREFIXES
 
 
@@ -33,6 +36,7 @@ def options_from(*, settings: Any, environ: Mapping[str, str] | None = None) -> 
     return SlackOptions(
         debounce_seconds=_number(settings, env, "slack_debounce_seconds", DEFAULT_DEBOUNCE_SECONDS),
         post_interval_seconds=_number(settings, env, "slack_post_interval_seconds", DEFAULT_POST_INTERVAL_SECONDS),
+        max_turns=max(1, int(_number(settings, env, "slack_max_turns", DEFAULT_MAX_TURNS))),
     )
 
 

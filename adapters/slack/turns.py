@@ -3,7 +3,9 @@
 Customers often send a question in two or three quick messages. Each (conversation, author)
 gets a short quiet window (the debounce); when it passes, the buffered posts are handed over
 together. Turns of one conversation then run one at a time under a per-conversation lock, so
-answers arrive in order and the store sees one turn after the other.
+answers arrive in order and the store sees one turn after the other; and at most ``limit`` turns
+run at once, so a burst of customers queues up instead of starving everything else of the CPU
+(each running turn is a thread computing embeddings and writing to the store).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ log = logging.getLogger(__name__)
 class TurnQueue:
     """Debounces posts per (conversation, author) and serializes turns per conversation."""
 
-    def __init__(self, *, delay: float, handle: Callable[[list[Any]], Awaitable[None]]) -> None:
+    def __init__(self, *, delay: float, handle: Callable[[list[Any]], Awaitable[None]], limit: int = 4) -> None:
         self.delay = delay
+        self.limit = limit
         self._handle = handle
+        self._slots: asyncio.Semaphore | None = None
         self._pending: dict[tuple[str, str], list[Any]] = {}
         self._arrived: dict[tuple[str, str], float] = {}
         self._runners: dict[tuple[str, str], asyncio.Task] = {}
@@ -56,11 +60,17 @@ class TurnQueue:
             while self._pending.get(key):
                 await self._quiet(key)
                 batch = self._pending.pop(key)
-                async with self.lock(key[0]):
+                async with self.lock(key[0]), self._running():
                     await self._safely(batch)
         finally:
             self._runners.pop(key, None)
             self._arrived.pop(key, None)
+
+    def _running(self) -> asyncio.Semaphore:
+        """The semaphore bounding concurrent turns (made on first use, on the loop that runs them)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(1, self.limit))
+        return self._slots
 
     async def _quiet(self, key: tuple[str, str]) -> None:
         """Sleep until ``delay`` seconds passed since the author's last post."""

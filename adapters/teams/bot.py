@@ -17,6 +17,7 @@ from botbuilder.schema.teams import TeamInfo
 
 from adapters.teams import actions, convert, texts
 from adapters.teams.lookup import card_ticket, queue_of_channel
+from bot.tickets import ActionResult
 from bot.types import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ class BatonTeamsBot(TeamsActivityHandler):
         ticket = card_ticket(store=self.core.store, message_id=root)
         if ticket is None:
             return False
+        if await self._is_outsider(turn_context):
+            log.warning(texts.LOG_OUTSIDER, activity.id)
+            return True
         if ticket.status == "resolved":
             await self._reply(turn_context, texts.RESOLVED_THREAD.format(ticket=ticket.id))
             return True
@@ -79,6 +83,13 @@ class BatonTeamsBot(TeamsActivityHandler):
         if not result.ok:
             await self._reply(turn_context, result.message)
         return True
+
+    async def _is_outsider(self, turn_context: TurnContext) -> bool:
+        """Someone from another organisation (a shared queue channel) never acts as an agent."""
+        if not self.home_tenant:
+            return False
+        member = await self._member(turn_context)
+        return convert.person_of(turn_context.activity, home_tenant=self.home_tenant, member=member).external
 
     async def _answer_button(self, turn_context: TurnContext, action: str) -> None:
         """Helpful / Not helpful rate the newest answer; Talk to a person hands off."""
@@ -137,6 +148,9 @@ class BatonTeamsBot(TeamsActivityHandler):
         verb, data = convert.invoke_action(activity.value)
         sender = activity.from_property
         desk = self.core.desk
+        if await self._is_outsider(turn_context):
+            log.warning(texts.LOG_OUTSIDER, activity.id)
+            return actions.card_response(desk=desk, ticket_id=str(data.get("ticket") or ""), result=ActionResult(False, texts.OUTSIDER))
         result = await actions.run_verb(desk=desk, verb=verb, data=data, agent_id=sender.id, agent_name=sender.name or sender.id)
         if verb not in actions.VERBS and not verb.startswith("feedback_"):
             log.warning(texts.LOG_UNKNOWN_VERB, verb, activity.id)

@@ -25,6 +25,7 @@ LOG_TURN_FAILED = "Teams activity %s (%s) failed"
 LOG_UNAUTHORIZED = "Teams activity rejected: %s"
 LOG_MEMBER_LOOKUP = "member lookup failed for activity %s; using the activity's own data"
 LOG_QUEUE_SET = "Teams queue %s now posts into channel %s"
+LOG_OUTSIDER = "ignored a card action or card-thread message from another organisation (activity %s)"
 LOG_UNKNOWN_VERB = "unknown Action.Execute verb %r on activity %s"
 
 # --- what people read --------------------------------------------------------------------------
@@ -42,5 +43,6 @@ QUEUE_HELP = (
 RESOLVED_THREAD = "Ticket {ticket} is resolved, so this message was not sent to the customer."
 FEEDBACK_THANKS = "Thanks for the feedback!"
 TALK_TO_PERSON = "I'd like to talk to a person, please."
+OUTSIDER = "Only members of the support team's organisation can act on handoff cards."
 UNKNOWN_TICKET = "This card's ticket no longer exists."
 UNKNOWN_ACTION = "That button is not known to this version of Baton."

@@ -2,7 +2,8 @@
 
 Exactly one retry layer (design lesson 6): the ``openai`` client is built with
 ``max_retries=0`` and tenacity owns every retry. Timeouts, connection errors, 429 and 5xx
-answers and malformed JSON are retried at most ``max_attempts`` times in all; a ``Retry-After``
+answers and malformed JSON are retried, ``max_attempts`` in all, and no retry starts once
+1.5 times the per-attempt timeout has passed (a customer is waiting); a ``Retry-After``
 (or ``retry-after-ms``) header is honoured, and when it asks for longer than
 ``retry_after_cap`` seconds we stop at once instead of waiting (the bot then falls back to the
 offline engine, which is better for the customer than a long silence). Refusals are not
@@ -21,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import openai
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Completion", "LLMClient", "LLMUnavailable", "MalformedReply", "Refused"]
 
+DEADLINE_FACTOR = 1.5  # no retry once 1.5 x the per-attempt timeout has passed since the first attempt
 PLACEHOLDER_KEY = "not-needed"  # local servers (Ollama, vLLM) ignore the key but the client wants one
 
 
@@ -127,6 +129,7 @@ class LLMClient:
         self.model = model
         self.max_attempts = max(1, max_attempts)
         self.retry_after_cap = retry_after_cap
+        self.deadline = DEADLINE_FACTOR * timeout
         self._sleep = sleep
         self._api = _make_api(api_key=api_key, base_url=base_url, api_version=api_version, timeout=timeout)
 
@@ -149,7 +152,7 @@ class LLMClient:
 
     def _retrying(self) -> Retrying:
         return Retrying(
-            stop=stop_after_attempt(self.max_attempts) | self._retry_after_too_long,
+            stop=stop_after_attempt(self.max_attempts) | stop_after_delay(self.deadline) | self._retry_after_too_long,
             wait=self._wait,
             retry=retry_if_exception(_retryable),
             sleep=self._sleep,

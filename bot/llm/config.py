@@ -21,7 +21,7 @@ class LLMConfig:
     daily_token_budget: int = 2_000_000
     redact: bool = True
     passages: int = 3
-    passage_chars: int = 480
+    passage_chars: int = 400
     handoff_drafts: bool = True
     max_output_tokens: int = 450
     history_turns: int = 4

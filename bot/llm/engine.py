@@ -11,8 +11,11 @@ never raising), so the core and ``baton eval`` use either one. Per message it:
      fixed holding reply whatever the model says, so a call could only reword the summary,
      and the customer's text then does not leave at all;
    * **handoff** (signals, summary and draft; at most two trimmed passages) when the offline
-     engine escalates for a reason the model cannot undo: a person was asked for, high value,
-     emotion, or a category that is not ai_answer (``LLMConfig.handoff_drafts`` turns it off);
+     engine escalates for a reason the model cannot undo (a person was asked for, high value,
+     emotion, or a category that is not ai_answer) *and* a generated text is worth its cost:
+     the category is ai_draft (the draft is the point) or the conversation has earlier turns
+     to summarise. A single-message handoff keeps the offline summary and reply: the card
+     shows the message itself. ``LLMConfig.handoff_drafts`` turns handoff calls off;
    * **triage** otherwise: category, signals and a grounded answer from the top passages;
 
 3. checks the reply (output guard, citation verification), combines it with the offline
@@ -59,7 +62,7 @@ class Mode(enum.Enum):
     TRIAGE = "triage"
 
 
-def plan_mode(*, offline: Decision, handoff_drafts: bool = True) -> Mode:
+def plan_mode(*, offline: Decision, conversation: Conversation, handoff_drafts: bool = True) -> Mode:
     """Skip, handoff or triage, by what a call could still change (see the module docstring)."""
     reasons = set(offline.reasons)
     if Reason.POLICY_RISK in reasons:
@@ -67,7 +70,13 @@ def plan_mode(*, offline: Decision, handoff_drafts: bool = True) -> Mode:
     soft = all(t.reason == Reason.LOW_CONFIDENCE and t.kind in RESOLVABLE for t in offline.triggers)
     if not (reasons & HARD_REASONS) and soft and offline.automation == Automation.AI_ANSWER:
         return Mode.TRIAGE
-    return Mode.HANDOFF if handoff_drafts else Mode.SKIP
+    return _handoff_or_skip(offline=offline, conversation=conversation, handoff_drafts=handoff_drafts)
+
+
+def _handoff_or_skip(*, offline: Decision, conversation: Conversation, handoff_drafts: bool) -> Mode:
+    """A handoff call only when its text is worth the tokens: an ai_draft category, or earlier turns."""
+    worth_it = offline.automation == Automation.AI_DRAFT or bool(conversation.customer_turns())
+    return Mode.HANDOFF if handoff_drafts and worth_it else Mode.SKIP
 
 
 class LLMEngine:
@@ -126,14 +135,14 @@ class LLMEngine:
         return self._call(mode=mode, prompt=prompt, offline=offline)
 
     def _plan(self, *, conversation: Conversation, offline: Decision) -> tuple[Mode, list]:
-        """The mode and the passages to send (triage without passages cannot answer: handoff)."""
-        mode = plan_mode(offline=offline, handoff_drafts=self.config.handoff_drafts)
+        """The mode and the passages to send (triage without passages has nothing to answer from)."""
+        mode = plan_mode(offline=offline, conversation=conversation, handoff_drafts=self.config.handoff_drafts)
         if mode is Mode.SKIP:
             return mode, []
         limit = self.config.passages if mode is Mode.TRIAGE else min(HANDOFF_PASSAGES, self.config.passages)
         passages = select_passages(hits=self._hits(conversation), query=conversation.text, limit=limit, chars=self.config.passage_chars)
-        if mode is Mode.TRIAGE and not passages:
-            mode = Mode.HANDOFF if self.config.handoff_drafts else Mode.SKIP
+        if mode is Mode.TRIAGE and not passages:  # nothing to answer from
+            mode = _handoff_or_skip(offline=offline, conversation=conversation, handoff_drafts=self.config.handoff_drafts)
         return mode, passages
 
     def _hits(self, conversation: Conversation) -> Any:

@@ -47,7 +47,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bwhat\s+(?:were|are)\s+you\s+(?:told|instructed|programmed)\b", _F)),
     ("role change", re.compile(
         r"\byou\s+are\s+now\s+(?:an?\s+|in\s+|my\s+|called\b|named\b|free\b|unrestricted|unfiltered|jailbroken|dan\b|acting|operating|the\s+(?:\w+\s+)?" + _STAFF + r")"
-        r"|\byou\s+are\s+no\s+longer\s+(?:bound|restricted|limited|an?\s+(?:assistant|bot|ai)|required)|\bfrom\s+now\s+on,?\s+(?:you|act|respond|answer|reply|always)\b"
+        r"|\byou\s+are\s+no\s+longer\s+(?:bound|restricted|limited|an?\s+(?:assistant|bot|ai)|required)"
+        r"|\bfrom\s+now\s+on,?\s+(?:you|act|respond|answer|reply|always|whenever|every\s+time|if\s+i)\b"
         r"|\bpretend\s+(?:to\s+be|(?:that\s+)?you(?:'re|\s+are))\b|\brole-?\s?play\b|\blet'?s\s+play\s+a\s+game\b"
         r"|\b(?:act|behave|respond|answer)\s+as\s+(?:if\s+you\s+(?:are|were)\s+)?(?:an?\s+|my\s+|the\s+)?"
         r"(?:unrestricted|unfiltered|jailbroken|evil|different|new|" + _STAFF + r"|system|dan)\b"

@@ -61,6 +61,8 @@ def combine(*, offline: Decision, outcome: Outcome, rules: Rules) -> Decision:
     _route(decision=decision, offline=offline, category=category, rules=rules)
     decision.summary = f"AI summary: {outcome.summary}" if outcome.summary else offline.summary
     decision.tokens, decision.engine = offline.tokens + outcome.tokens, outcome.engine
+    if outcome.answer is not None:
+        decision.scores["llm_verified_answer"] = 1.0
     if escalate:
         decision.answer = None
         decision.suggested_reply, decision.internal_action = _handoff_texts(decision=decision, offline=offline, outcome=outcome)
@@ -126,13 +128,14 @@ def _route(*, decision: Decision, offline: Decision, category: Category | None, 
 
 
 def _queue(*, decision: Decision, category: Category | None, rules: Rules) -> str:
+    """An injection attempt goes to the security queue (when there is one); else as offline."""
+    special = [_QUEUE_FOR_KIND[t.kind] for t in decision.triggers if t.kind in _QUEUE_FOR_KIND]
+    if special and special[0] in rules.queues:
+        return special[0]
     if category is not None and category.queue:
         return category.queue
-    for trigger in decision.triggers:
-        queue = _QUEUE_FOR_KIND.get(trigger.kind or "", trigger.kind)
-        if queue and queue in rules.queues:
-            return queue
-    return rules.default_queue
+    kinds = [t.kind for t in decision.triggers if t.kind and t.kind in rules.queues]
+    return kinds[0] if kinds else rules.default_queue
 
 
 def _handoff_texts(*, decision: Decision, offline: Decision, outcome: Outcome) -> tuple[str, str]:
@@ -143,7 +146,8 @@ def _handoff_texts(*, decision: Decision, offline: Decision, outcome: Outcome) -
     action = offline.internal_action if offline.escalated and offline.internal_action else _action_for(decision)
     if outcome.draft:
         return DRAFT_PREFIX + outcome.draft, action
-    return offline.suggested_reply or _draft_from(offline.answer) or "Thanks for reaching out, I'm looking into this now.", action
+    fallback = _draft_from(outcome.answer) or offline.suggested_reply or _draft_from(offline.answer)
+    return fallback or "Thanks for reaching out, I'm looking into this now.", action
 
 
 def _policy_texts(*, offline: Decision, kinds: list[str]) -> tuple[str, str]:
@@ -167,5 +171,5 @@ def _action_for(decision: Decision) -> str:
 
 
 def _draft_from(answer: str | None) -> str:
-    """The offline engine's extractive answer, offered to the agent as a draft."""
+    """An answer that was not sent (verified, or the offline extractive one) as the agent's draft."""
     return f"{DRAFT_PREFIX}{answer}" if answer else ""

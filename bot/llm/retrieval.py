@@ -10,18 +10,22 @@ whole passages, and it also keeps unrelated text (and anything planted in it) ou
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from bot.replies import best_sentences
 from bot.summary import clip
 from bot.types import Source
+from knowledge.bm25 import tokenize
 
 __all__ = ["PromptPassage", "SearchMemo", "select_passages"]
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 RELATIVE_CUT = 0.75  # keep a document only if it scores at least this share of the best one
+CONFIDENT = 0.9  # search confidence at which the top document alone goes to the model
+CONFIDENT_LIMIT = 1
 
 
 class SearchMemo:
@@ -69,9 +73,12 @@ class PromptPassage:
 
 
 def select_passages(*, hits: Any, query: str, limit: int, chars: int) -> list[PromptPassage]:
-    """The best ``limit`` documents' passages (near the top score), each trimmed to ``chars``."""
+    """The best ``limit`` documents' passages (near the top score), each trimmed to ``chars``;
+    only the best one when the search is sure of it (answerable, confident, no close rival)."""
     if hits is None or not getattr(hits, "hits", None) or limit <= 0:
         return []
+    if getattr(hits, "answerable", False) and float(getattr(hits, "confidence", 0.0)) >= CONFIDENT and not getattr(hits, "competing", False):
+        limit = min(limit, CONFIDENT_LIMIT)
     best = float(hits.hits[0].score)
     chosen, seen = [], set()
     for hit in hits.hits:
@@ -91,9 +98,17 @@ def _prompt_passage(*, hit: Any, number: int, query: str, chars: int) -> PromptP
 
 
 def trim_passage(*, text: str, query: str, chars: int) -> str:
-    """The whole text when short; otherwise its sentences nearest the query, cut to ``chars``."""
+    """The whole text when short; else the sentences sharing most words with the query that fit
+    in ``chars``, in their original order (a lone overlong sentence is clipped)."""
     flat = " ".join(text.split())
     if len(flat) <= chars:
         return flat
-    picked = " ".join(best_sentences(query=query, passage=flat, limit=4))
-    return clip(picked or flat, limit=chars)
+    sentences = [s for s in _SENTENCE.split(flat) if s.strip()]
+    wanted = set(tokenize(query))
+    ranked = sorted(range(len(sentences)), key=lambda i: (-len(wanted & set(tokenize(sentences[i]))), i))
+    keep, used = [], 0
+    for i in ranked:
+        if used + len(sentences[i]) + 1 <= chars:
+            keep.append(i)
+            used += len(sentences[i]) + 1
+    return " ".join(sentences[i] for i in sorted(keep)) if keep else clip(sentences[ranked[0]], limit=chars)

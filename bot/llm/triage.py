@@ -1,13 +1,15 @@
 """The structured reply: its strict JSON schemas, its parser, and the triggers it raises.
 
-One schema per call kind. The triage schema asks for everything at once (category, policy type,
-sentiment, anger, refund dispute, churn, a request for a person, an injection flag, the grounded
-answer with citations, a summary and a draft), so a customer message costs at most one call. The
-handoff schema drops category and answer: the case already goes to a person.
+One schema per call kind. The triage schema asks for everything at once: category, ``flags``
+(anger, a request for a person, an injection attempt, and the policy types, refund disputes
+and churn included), sentiment, the grounded answer with citations, and for handoffs a summary
+and a draft, so a customer message costs at most one call. The handoff schema drops category
+and answer: the case already goes to a person. The signals are one list of flags rather than
+a boolean each because an empty list costs a few tokens and a dozen ``false`` values do not.
 
 Strict mode makes OpenAI and Azure return exactly this shape; local servers may not enforce it,
-so :func:`parse_reply` validates again and coerces unknown enum values to "none" (a retry would
-most likely get the same value back).
+so :func:`parse_reply` validates again, drops unknown flags and turns an unknown category into
+"none" (a retry would most likely get the same value back).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from bot.llm.injection import injection_trigger
 from bot.rules import POLICY_TYPES, VALUE_POLICIES, Rules
 from bot.types import Reason, Trigger
 
-__all__ = ["LLMReply", "handoff_schema", "llm_triggers", "parse_reply", "triage_schema"]
+__all__ = ["FLAGS", "LLMReply", "handoff_schema", "llm_triggers", "parse_reply", "triage_schema"]
 
+FLAGS = ("angry", "wants_human", "prompt_injection", *POLICY_TYPES)
 TEXT_LIMITS = {"answer": 1500, "summary": 500, "draft": 1000}
 STRONG_NEGATIVE = -0.6
 _EVIDENCE = "flagged by the language model"
+_VALUE_DETAIL = {"refund_dispute": "customer wants money back", "churn": "customer wants to cancel or leave"}
 
 
 class LLMReply(BaseModel):
@@ -35,13 +39,8 @@ class LLMReply(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     category: str = "none"
-    policy_type: str = "none"
+    flags: list[str] = []
     sentiment: float = 0.0
-    angry: bool = False
-    refund_dispute: bool = False
-    churn: bool = False
-    wants_human: bool = False
-    prompt_injection: bool = False
     answer: str = ""
     citations: list[str] = []
     summary: str = ""
@@ -53,10 +52,10 @@ class LLMReply(BaseModel):
         allowed = (info.context or {}).get("categories", ())
         return value if value in allowed else "none"
 
-    @field_validator("policy_type")
+    @field_validator("flags")
     @classmethod
-    def _known_policy(cls, value: str) -> str:
-        return value if value in POLICY_TYPES else "none"
+    def _known_flags(cls, value: list[str]) -> list[str]:
+        return [f for f in dict.fromkeys(value) if f in FLAGS]
 
     @field_validator("sentiment")
     @classmethod
@@ -74,8 +73,7 @@ def _string(enum: list[str] | None = None) -> dict[str, Any]:
 
 
 def _signal_properties() -> dict[str, Any]:
-    flags = ("angry", "refund_dispute", "churn", "wants_human", "prompt_injection")
-    return {"policy_type": _string([*POLICY_TYPES, "none"]), "sentiment": {"type": "number"}, **{f: {"type": "boolean"} for f in flags}}
+    return {"flags": {"type": "array", "items": _string(list(FLAGS))}, "sentiment": {"type": "number"}}
 
 
 def _object(properties: dict[str, Any]) -> dict[str, Any]:
@@ -106,23 +104,20 @@ def parse_reply(content: str, *, rules: Rules) -> LLMReply:
 
 def llm_triggers(*, reply: LLMReply, rules: Rules) -> list[Trigger]:
     """The escalation signals the model raised, as triggers an agent can read."""
-    triggers = [_policy_trigger(reply.policy_type)] if reply.policy_type != "none" else []
-    if reply.refund_dispute:
-        triggers.append(Trigger(Reason.HIGH_VALUE, "customer wants money back (language model)", (_EVIDENCE,), None, "refund_dispute"))
-    if reply.churn:
-        triggers.append(Trigger(Reason.HIGH_VALUE, "customer wants to cancel or leave (language model)", (_EVIDENCE,), None, "churn"))
-    if reply.wants_human:
+    triggers = [_policy_trigger(flag) for flag in reply.flags if flag in POLICY_TYPES]
+    if "wants_human" in reply.flags:
         triggers.append(Trigger(Reason.HUMAN_REQUESTED, "customer asked for a person (language model)", (_EVIDENCE,), None, "human_requested"))
-    if reply.angry or reply.sentiment <= _anger_bar(rules):
+    if "angry" in reply.flags or reply.sentiment <= _anger_bar(rules):
         triggers.append(Trigger(Reason.EMOTIONAL, "customer is upset (language model)", (f"model sentiment {reply.sentiment:+.2f}",), -reply.sentiment, "anger"))
-    if reply.prompt_injection:
+    if "prompt_injection" in reply.flags:
         triggers.append(injection_trigger(detail="the language model flagged a prompt-injection attempt", evidence=(_EVIDENCE,)))
     return triggers
 
 
 def _policy_trigger(policy: str) -> Trigger:
     reason = Reason.HIGH_VALUE if policy in VALUE_POLICIES else Reason.POLICY_RISK
-    return Trigger(reason, f"{policy.replace('_', ' ')} matter (language model)", (_EVIDENCE,), None, policy)
+    detail = _VALUE_DETAIL.get(policy, f"{policy.replace('_', ' ')} matter")
+    return Trigger(reason, f"{detail} (language model)", (_EVIDENCE,), None, policy)
 
 
 def _anger_bar(rules: Rules) -> float:

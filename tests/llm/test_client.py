@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 
@@ -15,6 +16,14 @@ from .fakes import sample_rules
 from .model_replies import handoff
 
 MODEL = "gpt-4o-mini"
+
+
+def settle(llm, *, requests: int, timeout: float = 5.0) -> None:
+    """Wait until the stand-in has finished (and recorded) delayed requests the client gave up on,
+    so they cannot take a reply queued by the next test."""
+    deadline = time.monotonic() + timeout
+    while len(llm.chat_requests) < requests and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _complete(client, **overrides):
@@ -76,6 +85,7 @@ def test_timeout_is_retried(llm, make_client) -> None:
     llm.queue_response(content=handoff(summary="in time"))
     completion = _complete(make_client(timeout=0.5))
     assert completion.data.summary == "in time" and completion.attempts == 2
+    settle(llm, requests=2)
 
 
 def test_timeouts_exhaust_the_attempts(llm, make_client) -> None:
@@ -83,6 +93,7 @@ def test_timeouts_exhaust_the_attempts(llm, make_client) -> None:
     with pytest.raises(LLMUnavailable) as failure:
         _complete(make_client(timeout=0.3, max_attempts=2))
     assert failure.value.reason.startswith("APITimeoutError") and failure.value.attempts == 2
+    settle(llm, requests=2)
 
 
 def test_malformed_json_is_retried_and_its_tokens_counted(llm, make_client) -> None:
@@ -153,3 +164,11 @@ def test_retry_after_header_forms() -> None:
 def test_malformed_constant_is_not_json() -> None:
     with pytest.raises(ValueError):
         json.loads(MALFORMED_CONTENT)
+
+
+def test_no_retry_starts_after_the_deadline(llm, make_client) -> None:
+    llm.fail_next(delay=1.0, times=5)
+    with pytest.raises(LLMUnavailable) as failure:
+        _complete(make_client(timeout=0.3, max_attempts=5))
+    assert failure.value.attempts == 2, "1.5 x the timeout has passed after two slow attempts"
+    settle(llm, requests=2)

@@ -85,3 +85,17 @@ def five_gaps() -> list[KnowledgeGapRow]:
         gap(4, created=180, closed=8 * day, doc="late"),
         gap(5, created=-3 * day, count=2),
     ]
+
+
+def seed_store(store) -> None:
+    """Write the hand-made rows into a real store (conversations first: foreign keys are on)."""
+    from bot.store.models import ConversationRow
+
+    conversations = {d.conversation_id for d in six_decisions()} | {"c-t"}
+    with store.session() as session:
+        for cid in sorted(conversations):
+            session.add(ConversationRow(id=cid, platform="test", channel="C1", thread=cid, created_at=T0, updated_at=T0))
+        session.commit()
+        for rows in (six_decisions(), four_tickets(), answer_feedback(), five_gaps()):
+            session.add_all(rows)
+            session.commit()

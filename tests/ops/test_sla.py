@@ -44,6 +44,12 @@ def test_plan_has_reminder_breach_and_ladder_per_clock(store):
     assert len(plans) == 8 and plans[4].due_at == minutes(192)
 
 
+def test_a_queue_can_have_its_own_ladder(store):
+    config = ops_config(data={"sla": {"escalation": [{"after": "1h", "notify": "lead"}], "queues": {"security": [{"after": "5m", "notify": "sec"}]}}})
+    ladder = [p for p in plan_timers(ticket=add_ticket(store, "T-S", queue="security"), alerts=config.sla) if p.kind.endswith("escalation")]
+    assert [(p.notify, p.due_at) for p in ladder] == [("sec", minutes(20)), ("sec", minutes(245))]
+
+
 def test_reminder_lead_time_can_be_a_duration():
     assert reminder_time(start=T0, due=minutes(60), remind_at="10m") == minutes(50)
     assert reminder_time(start=T0, due=minutes(5), remind_at="10m") == T0

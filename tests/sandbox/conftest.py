@@ -8,32 +8,14 @@ the browser tests.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.settings import SAMPLE_KNOWLEDGE, SAMPLE_RULES, Settings
+from bot.settings import Settings
 
-
-def sandbox_settings(*, home: Path, database: Path) -> Settings:
-    """Sample rules and knowledge, a fresh SQLite file, no Slack or Teams."""
-    return Settings(_env_file=None, home=home, database_url=f"sqlite:///{database}", rules=SAMPLE_RULES, knowledge=SAMPLE_KNOWLEDGE,
-                    slack_bot_token=None, microsoft_app_id="", teams_local_mode=False)
-
-
-def build(settings: Settings):
-    from bot.app import build_core
-    from bot.outbox import OutboxRouter
-    from bot.server import build_web_app
-
-    core = build_core(settings=settings, outboxes=OutboxRouter())
-    return core, build_web_app(core=core, settings=settings)
+from .live import build, sandbox_settings, start_live_server
 
 
 @pytest.fixture(scope="module")
@@ -61,53 +43,6 @@ async def client(sandbox_core, module_settings):
 def chat_id() -> str:
     """A fresh sandbox conversation id."""
     return f"t-{uuid.uuid4().hex[:10]}"
-
-
-@dataclass
-class LiveServer:
-    """A running sandbox server in a background thread."""
-
-    url: str
-    core: object
-    loop: asyncio.AbstractEventLoop
-    thread: threading.Thread
-    runner: web.AppRunner
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(timeout=10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-
-
-def start_live_server(settings: Settings) -> LiveServer:
-    """Build the core and the web app inside a new thread's loop, bound to 127.0.0.1:<free port>."""
-    ready, box = threading.Event(), {}
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            core, app = build(settings)
-            runner = web.AppRunner(app)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            host, port = runner.addresses[0][:2]
-            box.update(url=f"http://{host}:{port}", core=core, loop=loop, runner=runner)
-        except BaseException as exc:  # reported to the test thread below
-            box["error"] = exc
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-        loop.close()
-
-    thread = threading.Thread(target=run, name="sandbox-live-server", daemon=True)
-    thread.start()
-    ready.wait(timeout=600)
-    if "error" in box:
-        raise box["error"]
-    return LiveServer(url=box["url"], core=box["core"], loop=box["loop"], thread=thread, runner=box["runner"])
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ async def test_page_and_assets_are_served_locally(client):
     html = await page.text()
     assert page.status == 200 and "/sandbox/static/app.js" in html
     assert "http://" not in html and "https://" not in html  # no CDN
-    for asset in ("app.js", "chat.js", "queue.js", "dashboard.js", "dom.js", "style.css"):
+    for asset in ("app.js", "chat.js", "queue.js", "dashboard.js", "charts.js", "dom.js", "style.css"):
         assert (await client.get(f"/sandbox/static/{asset}")).status == 200
     samples = await (await client.get("/sandbox/api/samples")).json()
     assert len(samples["samples"]) == 7 and samples["agents"] == ["Dana", "Eli"]
@@ -53,6 +53,8 @@ async def test_customer_buttons(client, chat_id, sandbox_core):
     body = await person.json()
     assert body["status"] == "escalated" and "human_requested" in body["decision"]["reasons"]
     assert body["chat"]["messages"][-1]["kind"] == "holding" and body["chat"]["ticket"]["id"] == body["ticket_id"]
+    not_an_answer = await client.post(f"/sandbox/api/conversations/{chat_id}/feedback", json={"action": "not_helpful", "decision_id": body["decision_id"]})
+    assert not_an_answer.status == 400 and "not an answer" in (await not_an_answer.json())["error"]
 
 
 async def test_risky_message_puts_a_complete_card_in_the_queue(client, chat_id):
@@ -103,7 +105,8 @@ async def test_resolve_feedback_and_dashboard(client, chat_id):
     dashboard = await (await client.get("/sandbox/api/dashboard")).json()
     assert ticket_id in [t["id"] for t in dashboard["tickets"]]
     assert any(ticket_id in g["ticket_ids"] for g in dashboard["gaps"])
-    assert dashboard["kpis"] is None and "KPI" in dashboard["kpi_note"]
+    assert dashboard["kpis"]["escalations"] >= 1 and 'class="baton-chart"' in dashboard["kpi_charts"]
+    rated_before = dashboard["kpis"]["precision"]["rated"]
     await act(client, ticket_id, "claim")
     assert (await act(client, ticket_id, "resolve"))[0] == 200
     assert (await act(client, ticket_id, "feedback", kind="needed_yes"))[0] == 200
@@ -115,6 +118,9 @@ async def test_resolve_feedback_and_dashboard(client, chat_id):
     [row] = [t for t in dashboard["resolved"] if t["id"] == ticket_id]
     assert row["sla"]["state"] == "resolved" and row["feedback"]["missing_field"] == "sources"
     assert dashboard["counts"]["resolved"] >= 1
+    assert dashboard["kpis"]["precision"]["rated"] == rated_before + 1  # the agents' feedback feeds the KPIs
+    bad_period = await client.get("/sandbox/api/dashboard?since=yesterday-ish")
+    assert bad_period.status == 400 and "7d" in (await bad_period.json())["error"]
 
 
 async def test_no_person_needed_closes_and_records_a_false_escalation(client, chat_id):

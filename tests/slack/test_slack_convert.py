@@ -114,14 +114,18 @@ def test_replies_without_a_marker_are_relayed():
 @pytest.mark.parametrize(
     ("body", "content_type", "problem"),
     [
-        ('{"type": "event_callback"}', "application/json", None),
+        ('{"type": "event_callback", "event": {"type": "message"}}', "application/json", None),
         ("{not json", "application/json", "body is not a JSON object"),
         ("[1, 2]", "application/json", "body is not a JSON object"),
-        ("payload=%7B%22type%22%3A%22block_actions%22%7D", "application/x-www-form-urlencoded", None),
+        ("payload=%7B%22type%22%3A%22block_shortcut%22%7D", "application/x-www-form-urlencoded", None),
         ("ssl_check=1&token=x", "application/x-www-form-urlencoded", None),
         ("foo=bar", "application/x-www-form-urlencoded", "form has no payload"),
         ("payload=%7Bnope", "application/x-www-form-urlencoded", "payload is not a JSON object"),
         ("hello", "text/plain", "unsupported content type text/plain"),
+        ('{"token": "x"}', "application/json", "payload has no type"),
+        ('{"type": "event_callback", "event": "x"}', "application/json", "event_callback has no event"),
+        ("payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%5B%5D%7D", "application/x-www-form-urlencoded", "block_actions has no actions"),
+        ("payload=%7B%22type%22%3A%22view_submission%22%7D", "application/x-www-form-urlencoded", "view_submission has no view"),
     ],
 )
 def test_body_problems(body, content_type, problem):

@@ -12,9 +12,9 @@ import json
 
 from slack_helpers import CUSTOMER, DANA, ERIN, HELP, USERS
 
-QUESTION = "How do I export my expenses to a spreadsheet for my accountant?"
+QUESTION = "Where do I add our VAT number so it shows on invoices?"
 RISKY = "You charged my card twice on the 3rd and I want that reversed right now"
-LATER = "Also, how do I export my expenses to a spreadsheet for my accountant?"
+LATER = "Thanks. One more thing: how do I set our base currency to euros?"
 
 
 def in_thread(channel: str, thread_ts: str):
@@ -29,7 +29,7 @@ def button_ids(call) -> list[str]:
 async def settle(baton, seconds: float = 0.3) -> None:
     """Let acked work finish: listeners run after the HTTP ack."""
     await asyncio.sleep(seconds)
-    await baton.adapter.messages.turns.drain(timeout=5)
+    await baton.adapter.drain(timeout=5)
 
 
 async def test_issue_4_walkthrough(baton):

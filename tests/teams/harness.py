@@ -16,7 +16,7 @@ HOME_TENANT = "11111111-0000-4000-8000-00000000aaaa"
 CUSTOMER_CHAT = "a:1customer-ada"
 BILLING_CHANNEL = "19:billing-queue@thread.tacv2"
 SUPPORT_CHANNEL = "19:support-queue@thread.tacv2"
-AGENTS = {"Dana": "29:agent-dana", "Eli": "29:agent-eli"}
+AGENTS = {"Dana": "29:agent-dana", "Eli": "29:agent-eli", "Mallory": "29:outsider-mallory"}
 
 
 @dataclass
@@ -101,3 +101,15 @@ async def start_harness(*, settings: Any, connector: BotConnectorStandIn) -> Tea
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     return TeamsHarness(core=core, client=client, connector=connector)
+
+
+def install_activity(*, team_channel: str, service_url: str, tenant_id: str = HOME_TENANT) -> dict:
+    """The conversationUpdate Teams sends when the app is added to a team (bot in membersAdded)."""
+    team = {"id": team_channel, "name": "Customer Support", "aadGroupId": "00000000-0000-4000-8000-0000000000ad"}
+    return {
+        "type": "conversationUpdate", "id": "f:install-1", "channelId": "msteams", "serviceUrl": service_url,
+        "timestamp": "2026-03-02T10:00:00.000Z", "from": {"id": "29:admin", "name": "Admin"},
+        "recipient": {"id": "28:baton-bot", "name": "Baton"}, "membersAdded": [{"id": "28:baton-bot"}],
+        "conversation": {"isGroup": True, "conversationType": "channel", "tenantId": tenant_id, "id": team_channel},
+        "channelData": {"team": team, "eventType": "teamMemberAdded", "tenant": {"id": tenant_id}},
+    }

@@ -5,6 +5,7 @@ import {QueuePane} from "./queue.js";
 import {Dashboard} from "./dashboard.js";
 
 const POLL_MS = 1000;
+const FULL_REFRESH_MS = 15000;
 const OTHER = "__other__";
 
 class App {
@@ -13,6 +14,7 @@ class App {
     this.identity = null;
     this.conversation = null;
     this.version = -1;
+    this.lastRefresh = 0;
     this.busy = false;
     this.chat = new ChatPane({root: document.querySelector(".chat-pane"), app: this});
     this.queue = new QueuePane({root: document.querySelector(".queue-pane"), app: this});
@@ -117,13 +119,15 @@ class App {
   async poll() {
     if (document.visibilityState === "hidden" || this.busy) return;
     const result = await api("/sandbox/api/version");
-    if (result.ok && result.data.version !== this.version) await this.refresh(false);
+    const stale = Date.now() - this.lastRefresh > FULL_REFRESH_MS;  // SLA states change with time alone
+    if (result.ok && (result.data.version !== this.version || stale)) await this.refresh(false);
   }
 
   refreshSoon() { setTimeout(() => this.refresh(false), 0); }
 
   async refresh(force) {
     this.busy = true;
+    this.lastRefresh = Date.now();
     try {
       const conversation = this.conversation;
       const [chat, queue] = await Promise.all([api(`/sandbox/api/conversations/${encodeURIComponent(conversation)}`), api("/sandbox/api/queue")]);

@@ -1,5 +1,6 @@
 // The dashboard: tickets with SLA state, knowledge gaps, the decision audit trail, and room for KPIs.
 import {api, el, fill, hhmm, safeLink} from "./dom.js";
+import {chartNodes} from "./charts.js";
 
 const COUNT_LABELS = [["answered", "Answered by the bot"], ["escalated", "Handed to a person"], ["open", "Waiting"], ["claimed", "Claimed"], ["breached", "SLA breached"], ["resolved", "Resolved"]];
 
@@ -8,17 +9,17 @@ function table(headers, rows) {
 }
 
 function slaCell(sla) {
-  const due = sla.due ? ` · ${sla.target || "resolved"} ${sla.state === "resolved" ? "" : "due "}${hhmm(sla.due)}` : "";
-  return el("td", {}, el("span", {class: `badge sla ${sla.state}`}, sla.label), el("span", {class: "muted"}, due));
+  const due = !sla.due ? "" : sla.state === "resolved" ? `at ${hhmm(sla.due)}` : `${sla.target} due ${hhmm(sla.due)}`;
+  return el("td", {}, el("span", {class: `badge sla ${sla.state}`}, sla.label), el("div", {class: "muted"}, due));
 }
 
 function ticketRows(tickets, onAudit) {
   return tickets.map((t) => el("tr", {dataset: {ticket: t.id}},
     el("td", {}, el("span", {class: `badge priority ${t.priority}`}, t.priority.toUpperCase())),
-    el("td", {}, t.id), el("td", {}, t.customer, t.organisation ? el("div", {class: "muted"}, t.organisation) : null),
+    el("td", {class: "nowrap"}, t.id), el("td", {}, t.customer, t.organisation ? el("div", {class: "muted"}, t.organisation) : null),
     el("td", {}, t.reasons.join(", ") || "category rule"), el("td", {}, t.status === "claimed" ? `Claimed by ${t.claimed_by}` : t.status),
     slaCell(t.sla),
-    el("td", {}, t.conversation ? el("button", {type: "button", class: "link", onclick: () => onAudit(t.conversation)}, "Audit trail") : "")));
+    el("td", {class: "nowrap"}, t.conversation ? el("button", {type: "button", class: "link", onclick: () => onAudit(t.conversation)}, "Audit trail") : "")));
 }
 
 function feedbackText(fb) {
@@ -75,7 +76,7 @@ export class Dashboard {
   async refresh() {
     const [dash, list] = await Promise.all([api("/sandbox/api/dashboard"), api("/sandbox/api/conversations")]);
     if (!dash.ok) return;
-    const key = JSON.stringify([dash.data.tickets, dash.data.resolved, dash.data.gaps, dash.data.counts, list.data]);
+    const key = JSON.stringify([dash.data.tickets, dash.data.resolved, dash.data.gaps, dash.data.counts, dash.data.kpi_charts, list.data]);
     if (key === this.shown) return;
     this.shown = key;
     this.render(dash.data, list.ok ? list.data.conversations : []);
@@ -90,6 +91,8 @@ export class Dashboard {
     fill(q("#dash-resolved"), data.resolved.length ? table(["Ticket", "Customer", "Agent feedback"], resolvedRows(data.resolved)) : el("p", {class: "muted"}, "Nothing resolved yet."));
     fill(q("#dash-gaps"), gapList(data.gaps));
     fill(q("#kpi-note"), data.kpi_note);
+    const charts = chartNodes(data.kpi_charts);
+    fill(q("#kpi-charts"), charts.length ? charts.map((svg) => el("figure", {class: "chart"}, svg)) : el("p", {class: "muted"}, "No KPI charts yet."));
     this.fillPicker(conversations);
   }
 

@@ -1,6 +1,8 @@
 // The agent queue: each handoff card rendered from the neutral card, with the same actions as Slack.
 import {api, el, fill, hhmm, safeLink} from "./dom.js";
 
+const FLASH_MS = 15000;
+
 function field(label, ...content) {
   return el("div", {class: "field"}, el("div", {class: "label"}, label), el("div", {class: "value"}, ...content));
 }
@@ -72,7 +74,7 @@ function editor(card, queue) {
 
 function buttons(card, queue) {
   return el("div", {class: "actions"}, card.buttons.map((b) => el("button", {
-    type: "button", class: b.primary ? "primary" : b.danger ? "danger" : "", dataset: {action: b.action},
+    type: "button", class: b.primary && !card.claimed_by ? "primary" : b.danger ? "danger" : "", dataset: {action: b.action},
     onclick: () => (b.action === "edit_send" ? queue.openEditor(card.ticket_id) : queue.act(card, b.action)),
   }, b.label)));
 }
@@ -131,6 +133,12 @@ export class QueuePane {
     if (focused) this.list.querySelector(`.card[data-ticket="${CSS.escape(focused)}"] .editor-text`)?.focus();
   }
 
+  /** Show an action's outcome on its card for a while (refusals name the winner). */
+  flash(ticketId, message) {
+    this.flashes.set(ticketId, message);
+    setTimeout(() => { if (this.flashes.get(ticketId) === message) { this.flashes.delete(ticketId); this.draw(true); } }, FLASH_MS);
+  }
+
   openEditor(ticketId) { this.editing.add(ticketId); this.draw(true); this.list.querySelector(`.card[data-ticket="${CSS.escape(ticketId)}"] .editor-text`)?.focus(); }
 
   closeEditor(ticketId) { this.editing.delete(ticketId); this.drafts.delete(ticketId); this.draw(true); }
@@ -139,7 +147,7 @@ export class QueuePane {
     const body = {action, agent: this.app.agentName(), ...extra};
     const result = await api(`/sandbox/api/tickets/${encodeURIComponent(card.ticket_id)}/actions`, body);
     const text = result.data.message || result.data.error || "That did not work.";
-    this.flashes.set(card.ticket_id, {ok: result.ok, text: result.ok ? `${body.agent}: ${text}` : text});
+    this.flash(card.ticket_id, {ok: result.ok, text: result.ok ? `${body.agent}: ${text}` : text});
     if (result.ok && action === "edit_send") this.closeEditor(card.ticket_id);
     if (result.data.card && this.data) {
       this.data.cards = this.data.cards.map((c) => (c.ticket_id === card.ticket_id ? result.data.card : c));
