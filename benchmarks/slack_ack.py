@@ -9,23 +9,28 @@ new customer thread) with C requests in flight, and prints:
 
 * throughput: acknowledged requests per second over the whole run;
 * ack latency p50 / p95 / p99 / max in milliseconds (request sent -> HTTP 200 received);
-* how many turns the bot finished (answers or holding replies posted) and how long that took.
+* how many turns the bot finished (answers or holding replies posted) and how long that took;
+* the longest garbage-collection pause in Baton's process: a full collection walks every object
+  of the loaded encoder and index and stops all threads, acks included. ``--gc-freeze`` calls
+  ``gc.freeze()`` once Baton has started, which takes the start-up heap out of those walks.
 
 Decisions run concurrently with the acks (debounce 0 and no pacing by default: the harshest
 case for the event loop). Target: ack p95 <= 100 ms.
 
-Usage: ``python benchmarks/slack_ack.py [--events 500] [--concurrency 50] [--debounce 0]``.
+Usage: ``python benchmarks/slack_ack.py [--events 500] [--concurrency 50] [--debounce 0] [--gc-freeze]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import hmac
 import json
 import logging
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -74,7 +79,22 @@ def percentile(values: list[float], share: float) -> float:
 # --- the child: Baton's server ----------------------------------------------------------------
 
 
-async def serve(*, port: int, api_url: str, home: Path, database: Path) -> None:
+class GcPauses:
+    """Records how long each garbage collection stops the process."""
+
+    def __init__(self) -> None:
+        self.count, self.worst_ms, self._started = 0, 0.0, 0.0
+        gc.callbacks.append(self._observe)
+
+    def _observe(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.count += 1
+            self.worst_ms = max(self.worst_ms, (time.perf_counter() - self._started) * 1000)
+
+
+async def serve(*, port: int, api_url: str, home: Path, database: Path, freeze: bool) -> None:
     """The real core and web app on 127.0.0.1:port, until the parent terminates this process."""
     from bot.app import build_core
     from bot.server import build_web_app
@@ -85,15 +105,22 @@ async def serve(*, port: int, api_url: str, home: Path, database: Path) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
+    if freeze:
+        gc.freeze()
+    pauses = GcPauses()
+    stopped = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     print("READY", flush=True)
-    await asyncio.Event().wait()
+    await stopped.wait()
+    print(f"GC {pauses.count} {pauses.worst_ms:.1f}", flush=True)
+    os._exit(0)  # skip the graceful drain of the turns still queued
 
 
-async def start_child(*, port: int, api_url: str, home: Path, debounce: float) -> asyncio.subprocess.Process:
+async def start_child(*, port: int, api_url: str, home: Path, debounce: float, freeze: bool) -> asyncio.subprocess.Process:
     """Start Baton in a child process and wait until it listens."""
     database = Path(tempfile.mkdtemp(prefix="baton-bench-db-")) / "bench.db"  # fresh: event ids repeat per run
     env = os.environ | {"BATON_SLACK_DEBOUNCE_SECONDS": str(debounce), "BATON_SLACK_POST_INTERVAL_SECONDS": "0"}
-    args = [__file__, "--serve", str(port), "--api-url", api_url, "--home", str(home), "--database", str(database)]
+    args = [__file__, "--serve", str(port), "--api-url", api_url, "--home", str(home), "--database", str(database)] + (["--gc-freeze"] if freeze else [])
     child = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, stdout=asyncio.subprocess.PIPE)
     line = await asyncio.wait_for(child.stdout.readline(), timeout=600)
     if line.strip() != b"READY":
@@ -138,12 +165,19 @@ async def finished_turns(*, standin: SlackStandIn, expected: int, wait: float) -
     return done
 
 
-async def main(*, events: int, concurrency: int, debounce: float, wait: float) -> None:
+async def stop_child(child: asyncio.subprocess.Process) -> str:
+    """Terminate Baton and return its GC report line."""
+    child.terminate()
+    out, _ = await child.communicate()
+    return next((line for line in out.decode().splitlines() if line.startswith("GC ")), "GC ? ?")
+
+
+async def main(*, events: int, concurrency: int, debounce: float, wait: float, freeze: bool) -> None:
     logging.basicConfig(level=logging.WARNING)
     home = Path(os.environ.get("BATON_BENCH_HOME") or tempfile.mkdtemp(prefix="baton-bench-"))
     async with SlackStandIn(users={"U0CUST": {"name": "cora", "display_name": "Cora"}}) as standin:
         port = free_port()
-        child = await start_child(port=port, api_url=standin.base_url, home=home, debounce=debounce)
+        child = await start_child(port=port, api_url=standin.base_url, home=home, debounce=debounce, freeze=freeze)
         try:
             url = f"http://127.0.0.1:{port}/slack/events"
             bodies = [json.dumps(standin.event_callback(standin.message_event(channel=f"C0BENCH{i % 40:02d}", user="U0CUST", text=QUESTIONS[i % len(QUESTIONS)]))) for i in range(events + 20)]
@@ -151,10 +185,12 @@ async def main(*, events: int, concurrency: int, debounce: float, wait: float) -
             latencies, elapsed, failures = await drive(url=url, bodies=bodies[20:], concurrency=concurrency)
             acked_at = time.perf_counter()
             done = await finished_turns(standin=standin, expected=events + 20, wait=wait)
-            report(latencies=latencies, elapsed=elapsed, failures=failures, concurrency=concurrency, done=done, drain=time.perf_counter() - acked_at, events=events + 20)
+            drain = time.perf_counter() - acked_at
         finally:
-            child.terminate()
-            await child.wait()
+            gc_line = await stop_child(child)
+        report(latencies=latencies, elapsed=elapsed, failures=failures, concurrency=concurrency, done=done, drain=drain, events=events + 20)
+        _, count, worst = gc_line.split()
+        print(f"  gc pauses    {count} collections in Baton, longest {worst} ms{' (gc.freeze() after start-up)' if freeze else ''}")
 
 
 def report(*, latencies: list[float], elapsed: float, failures: int, concurrency: int, done: int, drain: float, events: int) -> None:
@@ -172,6 +208,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--debounce", type=float, default=0.0, help="seconds of per-conversation debounce (production: 1.5)")
     parser.add_argument("--wait", type=float, default=180.0, help="seconds to wait for the turns to finish")
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in Baton's process once started")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
@@ -179,6 +216,6 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.serve:
         logging.basicConfig(level=logging.WARNING)
-        asyncio.run(serve(port=args.serve, api_url=args.api_url, home=args.home, database=args.database))
+        asyncio.run(serve(port=args.serve, api_url=args.api_url, home=args.home, database=args.database, freeze=args.gc_freeze))
     else:
-        asyncio.run(main(events=args.events, concurrency=args.concurrency, debounce=args.debounce, wait=args.wait))
+        asyncio.run(main(events=args.events, concurrency=args.concurrency, debounce=args.debounce, wait=args.wait, freeze=args.gc_freeze))

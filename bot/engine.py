@@ -107,28 +107,25 @@ class DecisionEngine:
         return Trigger(category.escalation_reason, f"{label.replace('_', ' ')} category: {category.description or category.name}", evidence, guess.confidence, category.policy)
 
     def _low_confidence(self, *, best: CategoryGuess, category: Category | None, hits: Any) -> Trigger | None:
-        if self.intents is not None and category is None:
-            return Trigger(Reason.LOW_CONFIDENCE, "no ticket category matches this message", (f"best category '{best.name}' at {best.confidence:.2f}, below the {self.intents.threshold:.2f} threshold",), best.confidence, "out_of_scope")
+        """No clear source: out of scope for the categories and/or unanswered by the knowledge base."""
         if hits is None and self.intents is None:
             return Trigger(Reason.LOW_CONFIDENCE, "no knowledge base or categories to answer from", ("nothing configured to answer with",), 0.0, "missing_knowledge")
-        if hits is None or (category is not None and category.automation != Automation.AI_ANSWER):
+        if category is not None and category.automation != Automation.AI_ANSWER:
             return None
-        if not hits.hits:
-            return Trigger(Reason.LOW_CONFIDENCE, "the knowledge base has nothing on this", ("no passage retrieved",), 0.0, "missing_knowledge")
-        top = hits.hits[0]
-        if hits.competing and len(hits.hits) > 1:
-            second = next((h for h in hits.hits[1:] if h.passage.doc_id != top.passage.doc_id), hits.hits[1])
-            return Trigger(Reason.LOW_CONFIDENCE, "competing sources give no clear answer", (f"{top.passage.title} {top.score:.2f}", f"{second.passage.title} {second.score:.2f}"), hits.confidence, "competing_sources")
-        if not hits.answerable:
-            return Trigger(Reason.LOW_CONFIDENCE, "no knowledge-base article clearly answers this", (f"best match '{top.passage.title}' confidence {hits.confidence:.2f}",), hits.confidence, "missing_knowledge")
-        return None
+        knowledge_trigger = _knowledge_trigger(hits) if hits is not None else None
+        if self.intents is not None and category is None and (hits is None or knowledge_trigger is not None):
+            evidence = (f"best category '{best.name}' at {best.confidence:.2f}, below the {self.intents.threshold:.2f} threshold",)
+            if knowledge_trigger is not None:
+                return Trigger(Reason.LOW_CONFIDENCE, "no category matches and " + knowledge_trigger.detail, evidence + knowledge_trigger.evidence, knowledge_trigger.score, knowledge_trigger.kind)
+            return Trigger(Reason.LOW_CONFIDENCE, "no ticket category matches this message", evidence, best.confidence, "out_of_scope")
+        return knowledge_trigger
 
     def _assemble(self, *, conversation: Conversation, value: CustomerValue, guess: CategoryGuess, category: Category | None, hits: Any, triggers: list[Trigger]) -> Decision:
         automation = category.automation if category else Automation.AI_ANSWER
         sources = _sources(hits)
         escalate = bool(triggers) or automation != Automation.AI_ANSWER
         decision = Decision(action=Action.ESCALATE if escalate else Action.ANSWER, triggers=triggers, category=guess, automation=automation, sources=sources, tier=value.tier, rules_version=self.rules.label)
-        decision.missing_knowledge = any(t.kind == "missing_knowledge" for t in triggers) or (hits is not None and not sources)
+        decision.missing_knowledge = any(t.kind == "missing_knowledge" for t in triggers) or (hits is not None and not hits.answerable and not hits.competing)
         decision.confidence = _confidence(guess=guess, hits=hits, has_categories=self.intents is not None)
         decision.scores = _scores(guess=guess, hits=hits)
         decision.intent = _intent(category=category, guess=guess, sources=sources)
@@ -179,6 +176,19 @@ def _matched_by(*, org: Any, person: Person) -> str | None:
         return f"Slack team {person.organisation}"
     if person.organisation and person.organisation in org.teams_tenants:
         return f"Teams tenant {person.organisation}"
+    return None
+
+
+def _knowledge_trigger(hits: Any) -> Trigger | None:
+    """Low confidence from retrieval: nothing found, competing sources, or no clear answer."""
+    if not hits.hits:
+        return Trigger(Reason.LOW_CONFIDENCE, "the knowledge base has nothing on this", ("no passage retrieved",), 0.0, "missing_knowledge")
+    top = hits.hits[0]
+    if hits.competing and len(hits.hits) > 1:
+        second = next((h for h in hits.hits[1:] if h.passage.doc_id != top.passage.doc_id), hits.hits[1])
+        return Trigger(Reason.LOW_CONFIDENCE, "competing sources give no clear answer", (f"{top.passage.title} {top.score:.2f}", f"{second.passage.title} {second.score:.2f}"), hits.confidence, "competing_sources")
+    if not hits.answerable:
+        return Trigger(Reason.LOW_CONFIDENCE, "no knowledge-base article clearly answers this", (f"best match '{top.passage.title}' confidence {hits.confidence:.2f}",), hits.confidence, "missing_knowledge")
     return None
 
 

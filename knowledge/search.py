@@ -167,13 +167,24 @@ def search(
     order = _top_k(hybrid, max(k, 2))
     raw = _raw_evidence(hybrid[order[0]], hybrid[order[1]] if len(order) > 1 else None)
     confidence = confidence_of(raw, index.calibration)
-    competing = len(order) > 1 and hybrid[order[0]] - hybrid[order[1]] < COMPETING_MARGIN
+    competing = _competing(hybrid, order, calibration=index.calibration, bar=bar)
     hits = [_hit(index, d, scores, passage_hybrid[0]) for d in order[:k]]
     answerable = confidence >= bar
     timings = {"encode": (encoded - started) * 1e3, "score": (time.perf_counter() - encoded) * 1e3}
     return SearchResult(hits=hits, answerable=answerable, confidence=confidence,
                         missing_knowledge=not answerable and not competing, competing=bool(competing),
                         threshold=bar, timings_ms=timings)
+
+
+def _competing(hybrid: np.ndarray, order: np.ndarray, *, calibration: dict[str, Any], bar: float) -> bool:
+    """Two documents nearly tied, either of which would answer with a clear lead.
+
+    A tie between two irrelevant documents is missing knowledge, not competing sources.
+    """
+    if len(order) < 2 or hybrid[order[0]] - hybrid[order[1]] >= COMPETING_MARGIN:
+        return False
+    with_lead = _raw_evidence(hybrid[order[0]], hybrid[order[0]] - COMPETING_MARGIN)
+    return confidence_of(with_lead, calibration) >= bar
 
 
 def _top_k(values: np.ndarray, k: int) -> np.ndarray:

@@ -54,10 +54,17 @@ def mount(*, app: Any, core: Any, settings: Any) -> Any:
             log.error(texts.LOG_REFUSED)
         return None
     _log_mode(config)
+    quiet_msrest()
     adapter = build_adapter(config=config)
     bot = BatonTeamsBot(core=core, home_tenant=settings.microsoft_app_tenant_id)
     app.router.add_post(ROUTE, messages_handler(adapter=adapter, bot=bot, auth_required=bool(config.APP_ID)))
     return TeamsOutbox(adapter=adapter, store=core.store, default_queue=core.rules.default_queue, app_id=config.APP_ID)
+
+
+def quiet_msrest() -> None:
+    """msrest warns about every Teams field botbuilder does not model (``teamsChannelId``,
+    ``trigger``...) on every activity; keep its real errors, drop that noise."""
+    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
 
 
 def _log_mode(config: SimpleNamespace) -> None:

@@ -60,6 +60,11 @@ VERBS: dict[str, Verb] = {
 }
 
 
+def is_known(verb: str) -> bool:
+    """A verb Baton's cards carry (the feedback verbs after Resolve included)."""
+    return verb in VERBS or verb.startswith("feedback_")
+
+
 async def run_verb(*, desk: TicketDesk, verb: str, data: dict[str, Any], agent_id: str, agent_name: str) -> ActionResult:
     """Carry out one card verb through the core; refusals come back as ok=False."""
     ticket_id = str(data.get("ticket") or "")

@@ -18,7 +18,6 @@ from botbuilder.schema.teams import TeamInfo
 from adapters.teams import actions, convert, texts
 from adapters.teams.lookup import card_ticket, queue_of_channel
 from bot.tickets import ActionResult
-from bot.types import InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +32,7 @@ class BatonTeamsBot(TeamsActivityHandler):
     # --- messages ----------------------------------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """Route one message: answer button, queue command, card thread, queue chatter, customer."""
         activity = turn_context.activity
         text = convert.message_text(activity)
         clicked = convert.submitted(activity.value)
@@ -64,25 +64,33 @@ class BatonTeamsBot(TeamsActivityHandler):
         return member.serialize() if member is not None else None
 
     async def _agent_message(self, turn_context: TurnContext, text: str) -> bool:
-        """A message in a card's thread: relay it to the customer, or keep it as a note."""
-        activity = turn_context.activity
-        root = convert.thread_root(conversation_id=activity.conversation.id, conversation_type=convert.conversation_type(activity), activity_id=None)
-        ticket = card_ticket(store=self.core.store, message_id=root)
+        """A message in a card's thread (True), else False: relayed, kept as a note, or refused."""
+        ticket = self._card_of_thread(turn_context.activity)
         if ticket is None:
             return False
         if await self._is_outsider(turn_context):
-            log.warning(texts.LOG_OUTSIDER, activity.id)
-            return True
-        if ticket.status == "resolved":
+            log.warning(texts.LOG_OUTSIDER, turn_context.activity.id)
+        elif ticket.status == "resolved":
             await self._reply(turn_context, texts.RESOLVED_THREAD.format(ticket=ticket.id))
-            return True
-        sender = activity.from_property
+        else:
+            await self._relay(turn_context, ticket.id, text)
+        return True
+
+    def _card_of_thread(self, activity: Any) -> Any:
+        """The ticket whose card is the root of this channel thread, if any."""
+        kind = convert.conversation_type(activity)
+        root = convert.thread_root(conversation_id=activity.conversation.id, conversation_type=kind, activity_id=None)
+        return card_ticket(store=self.core.store, message_id=root)
+
+    async def _relay(self, turn_context: TurnContext, ticket_id: str, text: str) -> None:
+        """To the customer under the agent's name, or an internal note (``note:``, ``//``, ``[internal]``)."""
+        sender = turn_context.activity.from_property
         internal = convert.is_internal(text)
         body = convert.without_marker(text) if internal else text
-        result = await self.core.desk.agent_reply(ticket_id=ticket.id, agent_id=sender.id, agent_name=sender.name or sender.id, text=body, internal=internal)
+        name = sender.name or sender.id
+        result = await self.core.desk.agent_reply(ticket_id=ticket_id, agent_id=sender.id, agent_name=name, text=body, internal=internal)
         if not result.ok:
             await self._reply(turn_context, result.message)
-        return True
 
     async def _is_outsider(self, turn_context: TurnContext) -> bool:
         """Someone from another organisation (a shared queue channel) never acts as an agent."""
@@ -104,8 +112,7 @@ class BatonTeamsBot(TeamsActivityHandler):
         """Workaround until the core offers a direct hand-off: the click becomes a customer turn."""
         activity = turn_context.activity
         author = convert.person_of(activity, home_tenant=self.home_tenant)
-        message = InboundMessage(event_id=convert.event_id(activity), ref=ref, author=author, text=texts.TALK_TO_PERSON, sent_at=convert.sent_at(activity), message_id=activity.id)
-        await self.core.dialogue.handle(message)
+        await self.core.dialogue.handle(convert.inbound(activity, text=texts.TALK_TO_PERSON, author=author, ref=ref))
 
     # --- queue channels ----------------------------------------------------------------------
 
@@ -114,6 +121,8 @@ class BatonTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         if convert.conversation_type(activity) != "channel":
             return await self._reply(turn_context, texts.QUEUE_ONLY_IN_CHANNELS)
+        if await self._is_outsider(turn_context):
+            return await self._reply(turn_context, texts.OUTSIDER)
         if queue not in self.core.rules.queues:
             known = ", ".join(sorted(self.core.rules.queues))
             return await self._reply(turn_context, texts.QUEUE_UNKNOWN.format(queue=queue, known=known))
@@ -135,7 +144,8 @@ class BatonTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         bot_added = any(member.id == activity.recipient.id for member in teams_members_added)
         queue = self.core.rules.default_queue
-        if not bot_added or team_info is None or self.core.store.channel_ref(platform=convert.PLATFORM, name=queue) is not None:
+        already = self.core.store.channel_ref(platform=convert.PLATFORM, name=queue) is not None
+        if not bot_added or team_info is None or already:
             return
         self._save_queue(activity, queue)
         await self._reply(turn_context, texts.INSTALLED.format(queue=queue))
@@ -145,16 +155,16 @@ class BatonTeamsBot(TeamsActivityHandler):
     async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> AdaptiveCardInvokeResponse:
         """Action.Execute on a handoff card: run the verb, answer with the refreshed card."""
         activity = turn_context.activity
-        verb, data = convert.invoke_action(activity.value)
-        sender = activity.from_property
-        desk = self.core.desk
+        verb, data = convert.invoke_action(activity.value)  # botbuilder leaves invoke_value.action a dict
+        ticket_id = str(data.get("ticket") or "")
         if await self._is_outsider(turn_context):
             log.warning(texts.LOG_OUTSIDER, activity.id)
-            return actions.card_response(desk=desk, ticket_id=str(data.get("ticket") or ""), result=ActionResult(False, texts.OUTSIDER))
-        result = await actions.run_verb(desk=desk, verb=verb, data=data, agent_id=sender.id, agent_name=sender.name or sender.id)
-        if verb not in actions.VERBS and not verb.startswith("feedback_"):
+            return actions.card_response(desk=self.core.desk, ticket_id=ticket_id, result=ActionResult(False, texts.OUTSIDER))
+        if not actions.is_known(verb):
             log.warning(texts.LOG_UNKNOWN_VERB, verb, activity.id)
-        return actions.card_response(desk=desk, ticket_id=str(data.get("ticket") or ""), result=result)
+        sender = activity.from_property
+        result = await actions.run_verb(desk=self.core.desk, verb=verb, data=data, agent_id=sender.id, agent_name=sender.name or sender.id)
+        return actions.card_response(desk=self.core.desk, ticket_id=ticket_id, result=result)
 
     @staticmethod
     async def _reply(turn_context: TurnContext, text: str) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import quote
 
 from botbuilder.core import TurnContext
-from botbuilder.core.teams.teams_activity_extensions import teams_get_channel_data
 from botbuilder.schema import Activity, ConversationReference
 
 from bot.types import ConversationRef, InboundMessage, Person
@@ -50,11 +49,23 @@ def conversation_type(activity: Activity) -> str | None:
     return getattr(conversation, "conversation_type", None) if conversation else None
 
 
+def channel_data(activity: Activity) -> dict[str, Any]:
+    """Teams' ``channelData`` as a plain dict (read directly: msrest's TeamsChannelData warns about
+    every field it does not model, such as ``teamsChannelId``, on every activity)."""
+    data = activity.channel_data
+    return data if isinstance(data, dict) else (data.serialize() if hasattr(data, "serialize") else {})
+
+
+def _id_of(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value.get("id") if isinstance(value, dict) else None
+
+
 def tenant_of(activity: Activity) -> str | None:
     """The tenant of the conversation (botbuilder drops ``conversation.tenantId``: read channelData)."""
-    data = teams_get_channel_data(activity) if activity.channel_data else None
-    if data is not None and data.tenant is not None and data.tenant.id:
-        return data.tenant.id
+    tenant = _id_of(channel_data(activity), "tenant")
+    if tenant:
+        return tenant
     return getattr(activity.conversation, "tenant_id", None) if activity.conversation else None
 
 
@@ -117,12 +128,14 @@ def conversation_ref(activity: Activity) -> ConversationRef:
 
 def _channel_details(activity: Activity, *, channel: str, root: str | None) -> dict[str, Any]:
     """Channel name and a deep link to the thread, when Teams tells us enough."""
-    data = teams_get_channel_data(activity) if activity.channel_data else None
+    data = channel_data(activity)
     details: dict[str, Any] = {}
-    if data is not None and data.channel is not None and data.channel.name:
-        details["channel_name"] = data.channel.name
+    name = (data.get("channel") or {}).get("name")
+    if name:
+        details["channel_name"] = name
     if root and conversation_type(activity) == "channel":
-        details["permalink"] = permalink(channel=channel, message_id=root, tenant_id=tenant_of(activity), group_id=getattr(data.team, "aad_group_id", None) if data and data.team else None)
+        group = (data.get("team") or {}).get("aadGroupId")
+        details["permalink"] = permalink(channel=channel, message_id=root, tenant_id=tenant_of(activity), group_id=group)
     return details
 
 

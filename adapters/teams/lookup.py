@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from adapters.teams.convert import PLATFORM
 from bot.store.repo import OPEN_STATES
 from bot.types import utcnow
 
-PLATFORM = "teams"
 RESOLVED_LOOKBACK = timedelta(days=30)
 
 

@@ -16,8 +16,8 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationParameters, ConversationReference, Mention
 
 from adapters.teams import texts
-from adapters.teams.lookup import card_ticket
 from adapters.teams.convert import PLATFORM, reference_from, thread_conversation_id
+from adapters.teams.lookup import card_ticket
 from adapters.teams.render import answer_to_adaptive, attachment, card_to_adaptive, needs_card, reply_text
 from bot.outbox import QueueTarget
 from bot.types import HandoffCard, Reply
@@ -82,14 +82,19 @@ class TeamsOutbox:
 
     async def post_in_card_thread(self, *, card_ref: dict[str, Any], text: str) -> None:
         """A reply in the card's thread (customer follow-ups, relayed replies)."""
-        await self._send(reference=self._card_reference(card_ref), activity=Activity(type=ActivityTypes.message, text=text, text_format="plain"))
+        activity = Activity(type=ActivityTypes.message, text=text, text_format="plain")
+        await self._send(reference=self._card_reference(card_ref), activity=activity)
 
     async def notify_agent(self, *, card_ref: dict[str, Any], agent_id: str, text: str) -> None:
         """@mention the agent in the card's thread (works in any team without a 1:1 install)."""
-        ticket = card_ticket(store=self.store, message_id=card_ref.get("message_id"))
-        name = ticket.claimed_by_name if ticket is not None and ticket.claimed_by == agent_id and ticket.claimed_by_name else "agent"
-        activity = mention_activity(agent_id=agent_id, agent_name=name, text=text)
+        activity = mention_activity(agent_id=agent_id, agent_name=self._agent_name(card_ref, agent_id), text=text)
         await self._send(reference=self._card_reference(card_ref), activity=activity)
+
+    def _agent_name(self, card_ref: dict[str, Any], agent_id: str) -> str:
+        """The owner's name as the ticket knows it (Teams shows it inside the mention)."""
+        ticket = card_ticket(store=self.store, message_id=card_ref.get("message_id"))
+        owned = ticket is not None and ticket.claimed_by == agent_id and ticket.claimed_by_name
+        return ticket.claimed_by_name if owned else "agent"
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -110,12 +115,15 @@ class TeamsOutbox:
         """create_conversation in a channel: returns (thread conversation id, root message id)."""
         created: list[tuple[str, str]] = []
         tenant = reference.conversation.tenant_id
-        params = ConversationParameters(is_group=True, bot=reference.bot, activity=activity, tenant_id=tenant, channel_data={"channel": {"id": channel}, "tenant": {"id": tenant}})
+        channel_data = {"channel": {"id": channel}, "tenant": {"id": tenant}}
+        params = ConversationParameters(is_group=True, bot=reference.bot, activity=activity, tenant_id=tenant, channel_data=channel_data)
 
         async def remember(turn_context: TurnContext) -> None:
             created.append((turn_context.activity.conversation.id, turn_context.activity.id))
 
-        await self.adapter.create_conversation(self.app_id, remember, params, channel_id=reference.channel_id, service_url=reference.service_url)
+        await self.adapter.create_conversation(
+            self.app_id, remember, params, channel_id=reference.channel_id, service_url=reference.service_url
+        )
         thread_id, message_id = created[0]
         return thread_id or thread_conversation_id(channel=channel, root=message_id), message_id
 

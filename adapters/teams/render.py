@@ -61,7 +61,10 @@ def card_to_adaptive(card: HandoffCard) -> dict[str, Any]:
 
 
 def _header(card: HandoffCard) -> dict[str, Any]:
-    items = [text_block(card.title, size="Medium", weight="Bolder"), text_block(f"Status: {status_line(card)}", isSubtle=True, spacing="None")]
+    items = [
+        text_block(card.title, size="Medium", weight="Bolder"),
+        text_block(f"Status: {status_line(card)}", isSubtle=True, spacing="None"),
+    ]
     return {"type": "Container", "style": _PRIORITY_STYLE.get(card.priority, "emphasis"), "items": items}
 
 
@@ -81,7 +84,10 @@ def _facts(card: HandoffCard) -> dict[str, Any]:
 
 def _conversation(card: HandoffCard) -> list[dict[str, Any]]:
     blocks = [text_block(f"[Open the customer's conversation]({card.thread_link})")] if card.thread_link else []
-    return blocks + [_heading("Summary"), text_block(card.summary or "n/a"), _heading("Original message"), text_block(card.original_message, isSubtle=True)]
+    return blocks + [
+        _heading("Summary"), text_block(card.summary or "n/a"),
+        _heading("Original message"), text_block(card.original_message, isSubtle=True),
+    ]
 
 
 def reason_text(trigger: Trigger) -> str:
@@ -113,7 +119,10 @@ def _sources(card: HandoffCard) -> list[dict[str, Any]]:
 
 
 def _recommendation(card: HandoffCard) -> list[dict[str, Any]]:
-    return [_heading("Suggested reply (draft)"), text_block(card.suggested_reply or "n/a"), _heading("Internal action"), text_block(card.internal_action or "n/a")]
+    return [
+        _heading("Suggested reply (draft)"), text_block(card.suggested_reply or "n/a"),
+        _heading("Internal action"), text_block(card.internal_action or "n/a"),
+    ]
 
 
 def execute(*, verb: str, title: str, data: dict[str, Any], style: str | None = None) -> dict[str, Any]:
@@ -132,9 +141,11 @@ def _action(button: CardButton, card: HandoffCard) -> dict[str, Any]:
     data = {"ticket": card.ticket_id}
     style = _BUTTON_STYLE.get((button.primary, button.danger))
     if button.action == "edit_send":
-        return _show_card(title=button.label, items=[_reply_input(card)], action=execute(verb="edit_send", title="Send to customer", data=data, style="positive"))
+        send = execute(verb="edit_send", title="Send to customer", data=data, style="positive")
+        return _show_card(title=button.label, items=[_reply_input(card)], action=send)
     if button.action == "feedback_card_missing":
-        return _show_card(title=button.label, items=[_missing_field_input()], action=execute(verb=button.action, title="Send feedback", data=data))
+        send = execute(verb=button.action, title="Send feedback", data=data)
+        return _show_card(title=button.label, items=[_missing_field_input()], action=send)
     return execute(verb=button.action, title=button.label, data=data, style=style)
 
 
@@ -143,7 +154,10 @@ def _show_card(*, title: str, items: list[dict], action: dict) -> dict[str, Any]
 
 
 def _reply_input(card: HandoffCard) -> dict[str, Any]:
-    return {"type": "Input.Text", "id": REPLY_INPUT, "label": "Reply to the customer", "isMultiline": True, "isRequired": True, "errorMessage": "Write a reply first", "value": card.suggested_reply, "maxLength": 4000}
+    return {
+        "type": "Input.Text", "id": REPLY_INPUT, "label": "Reply to the customer", "value": card.suggested_reply,
+        "isMultiline": True, "isRequired": True, "errorMessage": "Write a reply first", "maxLength": 4000,
+    }
 
 
 def _missing_field_input() -> dict[str, Any]:

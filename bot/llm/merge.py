@@ -59,17 +59,22 @@ def combine(*, offline: Decision, outcome: Outcome, rules: Rules) -> Decision:
     decision.action = Action.ESCALATE if escalate else Action.ANSWER
     decision.missing_knowledge = any(t.kind == "missing_knowledge" for t in decision.triggers)
     _route(decision=decision, offline=offline, category=category, rules=rules)
-    decision.summary = f"AI summary: {outcome.summary}" if outcome.summary else offline.summary
     decision.tokens, decision.engine = offline.tokens + outcome.tokens, outcome.engine
+    _texts(decision=decision, offline=offline, outcome=outcome)
+    return decision
+
+
+def _texts(*, decision: Decision, offline: Decision, outcome: Outcome) -> None:
+    """Summary, and either the verified answer with its sources or the handoff texts."""
+    decision.summary = f"AI summary: {outcome.summary}" if outcome.summary else offline.summary
     if outcome.answer is not None:
         decision.scores["llm_verified_answer"] = 1.0
-    if escalate:
+    if decision.escalated:
         decision.answer = None
         decision.suggested_reply, decision.internal_action = _handoff_texts(decision=decision, offline=offline, outcome=outcome)
     else:
         decision.answer, decision.sources = outcome.answer, list(outcome.sources)
         decision.suggested_reply = decision.internal_action = ""
-    return decision
 
 
 def _pick_category(*, decision: Decision, outcome: Outcome, rules: Rules) -> Category | None:

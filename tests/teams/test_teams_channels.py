@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from teams.harness import BILLING_CHANNEL, CUSTOMER_CHAT, SUPPORT_CHANNEL, card_of, install_activity
+from teams.harness import AGENTS, BILLING_CHANNEL, CUSTOMER_CHAT, SUPPORT_CHANNEL, card_of, install_activity
 
 GLOBEX_TENANT = "6f1c0c1e-0000-4000-8000-000000000001"  # Globex (enterprise) in the sample rules
 SHARED = "19:shared-with-globex@thread.tacv2"
@@ -99,7 +99,8 @@ async def test_people_from_other_organisations_cannot_act_on_cards(teams):
     await teams.set_queue(queue="billing", channel=BILLING_CHANNEL)
     await teams.say("I was charged twice this month and I want my money back")
     [card] = teams.cards_in(BILLING_CHANNEL)
-    teams.connector.add_member(BILLING_CHANNEL, id="29:outsider-mallory", name="Mallory", tenant_id=GLOBEX_TENANT)
+    # botbuilder 4.17.1 looks members up on the activity's conversation id (the card's thread)
+    teams.connector.add_member(card.conversation_id, id="29:outsider-mallory", name="Mallory", tenant_id=GLOBEX_TENANT)
     status, response = await teams.click("claim", card=card, agent="Mallory")
     assert status == 200 and "Only members of the support team" in str(response["value"])
     before = len(teams.sent(CUSTOMER_CHAT))
@@ -107,3 +108,20 @@ async def test_people_from_other_organisations_cannot_act_on_cards(teams):
     assert len(teams.sent(CUSTOMER_CHAT)) == before
     ticket = teams.core.store.tickets()[0]
     assert ticket.claimed_by is None and teams.core.store.history(conversation_id=ticket.conversation_id)[-1].text != "Send me your card number"
+    shared = f"{SHARED};messageid=1700000000700"
+    teams.connector.add_member(shared, id="29:outsider-mallory", name="Mallory", tenant_id=GLOBEX_TENANT)
+    await teams.say_raw(teams.message("use this channel as the billing queue", conversation_id=shared, conversation_type="channel", mention_bot=True, from_id="29:outsider-mallory", from_name="Mallory"))
+    assert teams.core.store.channel_ref(platform="teams", name="billing").channel == BILLING_CHANNEL
+    assert "Only members of the support team" in teams.sent(shared)[-1]["text"]
+
+
+async def test_notify_agent_mentions_the_owner_in_the_card_thread(teams):
+    await teams.set_queue(queue="billing", channel=BILLING_CHANNEL)
+    await teams.say("I was charged twice this month and I want my money back")
+    [card] = teams.cards_in(BILLING_CHANNEL)
+    await teams.click("claim", card=card, agent="Dana")
+    ticket = teams.core.store.tickets()[0]
+    await teams.core.outboxes.for_platform("teams").notify_agent(card_ref=ticket.card_refs, agent_id=AGENTS["Dana"], text="first response is due in 10 minutes")
+    last = teams.sent(card.conversation_id)[-1]
+    assert last["text"] == "<at>Dana</at> first response is due in 10 minutes"
+    assert last["entities"][0]["mentioned"] == {"id": AGENTS["Dana"], "name": "Dana"}

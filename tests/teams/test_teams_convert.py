@@ -94,3 +94,12 @@ def test_invoke_and_submit_payloads():
     assert convert.invoke_action(None) == ("", {})
     assert convert.submitted({"baton": "helpful", "answer": "answer:e1"}) == ("helpful", {"baton": "helpful", "answer": "answer:e1"})
     assert convert.submitted({"other": 1}) is None
+
+
+def test_tenant_matches_botbuilders_reading_and_the_channel_name_labels_the_card():
+    from botbuilder.core.teams.teams_activity_extensions import teams_get_channel_data
+
+    post = activity("hi", conversation_id="19:gen@thread.tacv2;messageid=7", conversation_type="channel", tenant_id=GLOBEX)
+    post.channel_data["channel"]["name"] = "General"
+    assert convert.tenant_of(post) == teams_get_channel_data(post).tenant.id == GLOBEX
+    assert convert.conversation_ref(post).native["channel_name"] == "General"
