@@ -15,6 +15,7 @@ from bot.detectors import Detectors
 from bot.dialogue import Dialogue
 from bot.engine import DecisionEngine
 from bot.gaps import GapTracker
+from bot.llm import wrap_engine
 from bot.outbox import OutboxRouter
 from bot.rules import Rules, load_rules
 from bot.settings import Settings
@@ -33,7 +34,7 @@ class Core:
     settings: Settings
     rules: Rules
     store: Store
-    engine: DecisionEngine
+    engine: Any
     desk: TicketDesk
     dialogue: Dialogue
     outboxes: OutboxRouter
@@ -86,6 +87,7 @@ def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, cloc
     encoder = load_encoder()
     index = load_knowledge(settings=settings, encoder=encoder, progress=progress)
     decision_engine = build_models(rules=rules, knowledge_index=index, encoder=encoder, cache_dir=settings.cache_dir)
+    decision_engine = wrap_engine(offline=decision_engine, settings=settings, store=store)
     router = outboxes or OutboxRouter()
     desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock)
     dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store))

@@ -92,7 +92,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         print(run_sweep(path=Path(args.suite), with_train=args.with_train, encoder=load_encoder(), cache_dir=settings.cache_dir, as_json=args.json))
         return 0
-    result = evaluate(path=Path(args.suite), with_train=args.with_train, encoder=load_encoder(), cache_dir=settings.cache_dir, progress=not args.json, limit=args.limit)
+    if args.llm and not settings.llm_enabled:
+        raise CliError("--llm needs OPENAI_API_KEY or OPENAI_BASE_URL (an OpenAI-compatible endpoint)")
+    result = evaluate(path=Path(args.suite), with_train=args.with_train, encoder=load_encoder(), cache_dir=settings.cache_dir, progress=not args.json, limit=args.limit, llm_settings=settings if args.llm else None)
     print(json.dumps(result) if args.json else format_figures(result))
     return 0
 
@@ -153,6 +155,7 @@ def parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--with-train", action="store_true")
     evaluation.add_argument("--sweep", action="store_true", help="print the precision/recall curve across the dial")
     evaluation.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    evaluation.add_argument("--llm", action="store_true", help="decide through the configured LLM endpoint")
     evaluation.set_defaults(func=cmd_eval)
     serve = sub.add_parser("serve", help="serve the sandbox and platform endpoints")
     serve.add_argument("--host")

@@ -60,6 +60,27 @@ class Dialogue:
             log.exception("turn failed; escalating", extra={"event_id": message.event_id})
             return await self._fail_safe(message)
 
+    async def request_person(self, *, message: InboundMessage) -> TurnResult:
+        """The customer pressed "talk to a person": hand the conversation over at once.
+
+        Recorded as a missed-escalation signal on the last answer, then escalated with the
+        human_requested reason; the engine still summarises and prioritises the case.
+        """
+        if not self.store.remember_event(event_id=message.event_id, kind="person_request"):
+            return TurnResult("duplicate")
+        value = customer_value(rules=self.engine.rules, person=message.author)
+        row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=value.tier)
+        ticket = self.store.active_ticket(conversation_id=row.id)
+        if ticket is not None:
+            return TurnResult("relayed", ticket_id=ticket.id)
+        history = tuple(self.store.history(conversation_id=row.id))
+        text = next((t.text for t in reversed(history) if t.role == Role.CUSTOMER), message.text)
+        decision = await asyncio.to_thread(self.engine.decide, Conversation(text=text, history=history, author=message.author, ref=message.ref))
+        _force_person(decision)
+        saved = self.store.save_decision(conversation_id=row.id, message_id=None, decision=decision, input_text=message.text)
+        ticket_id = await self._escalate(message=message, decision=decision, decision_id=saved.id, question=text)
+        return TurnResult("escalated", decision, ticket_id, saved.id)
+
     async def _handle_new(self, message: InboundMessage) -> TurnResult:
         value = customer_value(rules=self.engine.rules, person=message.author)
         conversation_row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=value.tier)
@@ -84,15 +105,15 @@ class Dialogue:
         reply = Reply(ref=message.ref, text=decision.answer or "", sources=tuple(decision.sources), kind="answer", buttons=ANSWER_BUTTONS, idempotency_key=f"answer:{message.event_id}", ticket_id=None)
         await self.desk.say(reply=reply, decision_id=decision_id)
 
-    async def _escalate(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> str:
+    async def _escalate(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, question: str | None = None) -> str:
         ticket = await self.desk.open_ticket(message=message, decision=decision, decision_id=decision_id)
-        if self.gaps is not None and decision.missing_knowledge:
-            self.gaps.record(question=message.text, ticket_id=ticket.id)
+        if self.gaps is not None and decision.missing_knowledge and Reason.LOW_CONFIDENCE in decision.reasons:
+            self.gaps.record(question=question or message.text, ticket_id=ticket.id)
         holding = Reply(ref=message.ref, text=holding_message(decision=decision), kind="holding", ticket_id=ticket.id, idempotency_key=f"holding:{message.event_id}")
         await self.desk.say(reply=holding, decision_id=decision_id)
         return ticket.id
 
-    async def _fail_safe(self, message: InboundMessage) -> TurnResult:
+    async def _fail_safe(self, message: InboundMessage) -> TurnResult:  # noqa: D401
         """Keep the message, open a ticket if the store allows, tell the customer a person follows up."""
         decision = Decision(action=Action.ESCALATE, triggers=[Trigger(Reason.LOW_CONFIDENCE, "the bot failed while deciding; a person must take this", ("internal error",), None, "error")])
         decision.summary = f'Customer wrote: "{message.text[:300]}" (the bot could not decide).'
@@ -110,3 +131,15 @@ class Dialogue:
         except Exception:
             log.exception("could not tell the customer", extra={"event_id": message.event_id})
         return TurnResult("failed", decision, ticket_id)
+
+
+def _force_person(decision: Decision) -> None:
+    """Turn any decision into a handoff that names the customer's explicit request."""
+    from bot.engine import recommendation
+
+    decision.action = Action.ESCALATE
+    if Reason.HUMAN_REQUESTED not in decision.reasons:
+        decision.triggers.insert(0, Trigger(Reason.HUMAN_REQUESTED, "the customer pressed 'talk to a person'", ("button: talk to a person",), 1.0, "human_requested"))
+    draft = decision.answer
+    decision.answer = None
+    decision.suggested_reply, decision.internal_action = recommendation(decision=decision, draft=draft)

@@ -275,6 +275,14 @@ def _answer(*, query: str, hits: Any, category: Category | None) -> str:
     return ""
 
 
+def recommendation(*, decision: Decision, draft: str | None = None) -> tuple[str, str]:
+    """Suggested reply and internal action for a decision turned into a handoff afterwards."""
+    reply, action = _recommendation(decision=decision, hits=None, query="", category=None)
+    if draft and Reason.POLICY_RISK not in decision.reasons:
+        reply = draft
+    return reply, action
+
+
 def _recommendation(*, decision: Decision, hits: Any, query: str, category: Category | None) -> tuple[str, str]:
     """A draft for the agent (never a policy instruction for the customer) and an internal action."""
     kinds = {t.kind for t in decision.triggers}
@@ -294,6 +302,9 @@ def _recommendation(*, decision: Decision, hits: Any, query: str, category: Cate
     if Reason.HIGH_VALUE in reasons:
         action = f"High-value case: owner of the {decision.queue} queue to contact the customer within {window}; review account history before replying."
         return draft_source or "Thanks for reaching out. I'm reviewing your account now and will get back to you with a concrete answer shortly.", action
+    if Reason.HUMAN_REQUESTED in reasons and Reason.EMOTIONAL not in reasons:
+        action = "The customer asked for a person: introduce yourself and take over the conversation."
+        return draft_source or "Hi, I'm taking over from the bot. How can I help?", action
     if Reason.EMOTIONAL in reasons:
         action = "Upset customer: acknowledge, apologise for the experience, and take ownership of the next step."
         return "I'm really sorry about the trouble this has caused. I've read the whole conversation and I'm taking care of it now.", action

@@ -240,15 +240,21 @@ def engine_for_suite(*, suite: Suite, with_train: bool, encoder: Any, cache_dir:
     return build_models(rules=rules, knowledge_index=index, encoder=encoder, cache_dir=cache_dir)
 
 
-def evaluate(*, path: Path, with_train: bool, encoder: Any, cache_dir: Path | None, progress: bool, limit: int | None = None) -> dict[str, Any]:
-    """Load, configure, decide and report one suite."""
+def evaluate(*, path: Path, with_train: bool, encoder: Any, cache_dir: Path | None, progress: bool, limit: int | None = None, llm_settings: Any = None) -> dict[str, Any]:
+    """Load, configure, decide and report one suite (through the LLM path when settings are given)."""
     suite = load_suite(path=path)
     if limit:
         suite.cases = suite.cases[:limit]
     engine = engine_for_suite(suite=suite, with_train=with_train, encoder=encoder, cache_dir=cache_dir)
+    if llm_settings is not None:
+        from bot.llm import wrap_engine
+
+        engine = wrap_engine(offline=engine, settings=llm_settings)
     decisions, latencies = run_cases(decide=engine.decide, cases=suite.cases, progress=progress)
     result = figures(suite=suite, decisions=decisions, latencies=latencies)
     result["with_train"] = with_train
+    result["engine"] = "llm" if llm_settings is not None else "offline"
+    result["tokens"] = sum(d.tokens for d in decisions)
     return result
 
 

@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=20.0, gt=0)
     llm_daily_token_budget: int = Field(default=2_000_000, ge=0)
+    llm_api_version: str | None = Field(default=None, validation_alias=_alias("OPENAI_API_VERSION", "BATON_LLM_API_VERSION"), description="Set for Azure OpenAI.")
+    llm_redact_personal_data: bool = True
+    llm_max_attempts: int = Field(default=3, ge=1, le=10)
+    llm_retry_after_cap_seconds: float = Field(default=10.0, ge=0)
+    llm_handoff_drafts: bool = True
+    llm_passages: int = Field(default=3, ge=0, le=5)
+    llm_passage_chars: int = Field(default=400, ge=100, le=4000)
+    llm_max_output_tokens: int = Field(default=450, ge=64)
 
     @field_validator("slack_api_url")
     @classmethod

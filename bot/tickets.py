@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.cards import card_from_ticket
+from bot.engine import customer_value
 from bot.outbox import OutboxRouter, QueueTarget
 from bot.rules import Rules
 from bot.store.models import TicketRow
@@ -59,7 +60,7 @@ class TicketDesk:
             priority=decision.priority, queue=decision.queue, category=decision.category.name,
             automation=decision.automation.value, reasons=payload["reasons"], triggers=payload["triggers"],
             customer=message.author.display_name or message.author.platform_id, customer_id=message.author.platform_id,
-            organisation=message.author.organisation, tier=decision.tier, channel=_channel_label(message.ref),
+            organisation=customer_value(rules=self.rules, person=message.author).organisation, tier=decision.tier, channel=_channel_label(message.ref),
             thread_link=message.ref.native.get("permalink"), original_message=message.text,
             summary=decision.summary, intent=decision.intent, sources=payload["sources"],
             missing_knowledge=decision.missing_knowledge, suggested_reply=decision.suggested_reply,
@@ -72,7 +73,8 @@ class TicketDesk:
         outbox = self.outboxes.for_platform(reply.ref.platform)
         message_id = await outbox.send_reply(reply)
         role = Role.AGENT if reply.kind == "agent" else Role.BOT
-        self.store.add_message(conversation_id=reply.ref.key, role=role, text=reply.text, author_name=reply.author_name or "Baton", platform_message_id=message_id)
+        sources = [{"doc_id": s.doc_id, "title": s.title, "anchor": s.anchor, "url": s.url, "score": s.score} for s in reply.sources]
+        self.store.add_message(conversation_id=reply.ref.key, role=role, text=reply.text, author_name=reply.author_name or "Baton", platform_message_id=message_id, kind=reply.kind, sources=sources, ticket_id=reply.ticket_id)
         return message_id
 
     async def mirror_customer_message(self, *, ticket: TicketRow, message: InboundMessage) -> None:
@@ -120,7 +122,7 @@ class TicketDesk:
         if not text.strip():
             return ActionResult(False, "The reply is empty.")
         if internal:
-            self.store.add_message(conversation_id=ticket.conversation_id, role=Role.AGENT, text=f"[internal] {text}", author_id=agent_id, author_name=agent_name)
+            self.store.add_message(conversation_id=ticket.conversation_id, role=Role.AGENT, text=text, author_id=agent_id, author_name=agent_name, kind="internal_note", ticket_id=ticket_id, internal=True)
             return ActionResult(True, "Internal note kept on the card.", ticket)
         ref = self.conversation_ref(conversation_id=ticket.conversation_id)
         await self.say(reply=Reply(ref=ref, text=text, kind="agent", ticket_id=ticket_id, author_name=agent_name, idempotency_key=None), decision_id=None)
@@ -179,6 +181,8 @@ class TicketDesk:
         await outbox.update_card(card_ref=ticket.card_refs, card=card_from_ticket(ticket=ticket))
 
     async def _in_card_thread(self, ticket: TicketRow, text: str) -> None:
+        """Post on the card's thread and keep the note (internal: never shown to the customer)."""
+        self.store.add_message(conversation_id=ticket.conversation_id, role=Role.BOT, text=text, kind="card_note", ticket_id=ticket.id, internal=True)
         if not ticket.card_refs:
             return
         outbox = self.outboxes.for_platform(ticket.card_refs["platform"])

@@ -103,3 +103,26 @@ def test_policy_risk_never_gives_the_customer_the_final_instruction(core):
     assert decision.action == Action.ESCALATE and Reason.POLICY_RISK in decision.reasons
     assert decision.answer is None
     assert "verify" in decision.internal_action.lower()
+
+
+async def test_talk_to_a_person_after_an_answer_hands_over_with_the_answer_as_draft(core, recording):
+    answered = await core.dialogue.handle(message("How do I connect Slack?", thread="t-person"))
+    assert answered.status == "answered"
+    result = await core.dialogue.request_person(message=message("talk to a person", thread="t-person", event_id="button-1"))
+    assert result.status == "escalated" and result.decision.reasons[0] == Reason.HUMAN_REQUESTED
+    card = recording.cards()[-1]
+    assert card.original_message == "talk to a person" and "Slack" in card.summary
+    assert card.suggested_reply == recording.replies()[0].text
+    again = await core.dialogue.request_person(message=message("talk to a person", thread="t-person", event_id="button-1"))
+    assert again.status == "duplicate"
+
+
+async def test_messages_keep_kind_sources_and_internal_notes_stay_out_of_history(core, recording):
+    first = await core.dialogue.handle(message("Someone hacked my account", thread="t-notes"))
+    await core.desk.claim(ticket_id=first.ticket_id, agent_id="Dana", agent_name="Dana")
+    await core.desk.agent_reply(ticket_id=first.ticket_id, agent_id="Dana", agent_name="Dana", text="check the audit log", internal=True)
+    conversation_id = message("x", thread="t-notes").ref.key
+    kinds = [m.kind for m in core.store.messages(conversation_id=conversation_id)]
+    assert kinds[:2] == ["message", "holding"] and "internal_note" in kinds
+    assert all("audit log" not in t.text for t in core.store.history(conversation_id=conversation_id))
+    assert core.store.conversations(platform="test")[0].id == conversation_id

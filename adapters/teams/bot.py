@@ -109,10 +109,10 @@ class BatonTeamsBot(TeamsActivityHandler):
         await self._reply(turn_context, texts.FEEDBACK_THANKS)
 
     async def _talk_to_person(self, turn_context: TurnContext, ref: Any) -> None:
-        """Workaround until the core offers a direct hand-off: the click becomes a customer turn."""
+        """The customer asked for a person: the core hands the conversation over at once."""
         activity = turn_context.activity
-        author = convert.person_of(activity, home_tenant=self.home_tenant)
-        await self.core.dialogue.handle(convert.inbound(activity, text=texts.TALK_TO_PERSON, author=author, ref=ref))
+        author = convert.person_of(activity, home_tenant=self.home_tenant, member=await self._member(turn_context))
+        await self.core.dialogue.request_person(message=convert.inbound(activity, text=texts.TALK_TO_PERSON, author=author, ref=ref))
 
     # --- queue channels ----------------------------------------------------------------------
 
@@ -131,7 +131,8 @@ class BatonTeamsBot(TeamsActivityHandler):
 
     def _save_queue(self, activity: Any, queue: str) -> None:
         channel = convert.base_conversation_id(activity.conversation.id)
-        native = {"reference": convert.reference_json(activity, conversation_id=channel), "tenant_id": convert.tenant_of(activity)}
+        reference = convert.reference_json(activity, conversation_id=channel, keep_user=False)
+        native = {"reference": reference, "tenant_id": convert.tenant_of(activity)}
         self.core.store.save_channel_ref(platform=convert.PLATFORM, name=queue, channel=channel, native=native)
         log.info(texts.LOG_QUEUE_SET, queue, channel)
 

@@ -95,11 +95,15 @@ def message_text(activity: Activity) -> str:
     return strip_mentions(text=activity.text, bot_id=bot_id, bot_name=bot_name_of(activity))
 
 
-def reference_json(activity: Activity, *, conversation_id: str | None = None) -> dict[str, Any]:
-    """The activity's ``ConversationReference`` as JSON, with the tenant kept (for proactive sends)."""
+def reference_json(activity: Activity, *, conversation_id: str | None = None, keep_user: bool = True) -> dict[str, Any]:
+    """The activity's ``ConversationReference`` as JSON, with the tenant kept (for proactive sends).
+
+    A queue channel's reference drops the user: cards are for the channel, not for whoever ran
+    the set-up command."""
     reference = TurnContext.get_conversation_reference(activity)
     reference.conversation.tenant_id = tenant_of(activity)
     reference.activity_id = None
+    reference.user = reference.user if keep_user else None
     if conversation_id is not None:
         reference.conversation.id = conversation_id
     return reference.serialize()

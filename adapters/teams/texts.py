@@ -42,7 +42,7 @@ QUEUE_HELP = (
 )
 RESOLVED_THREAD = "Ticket {ticket} is resolved, so this message was not sent to the customer."
 FEEDBACK_THANKS = "Thanks for the feedback!"
-TALK_TO_PERSON = "I'd like to talk to a person, please."
+TALK_TO_PERSON = "(pressed: Talk to a person)"
 OUTSIDER = "Only members of the support team's organisation can work with handoff cards and queues."
 UNKNOWN_TICKET = "This card's ticket no longer exists."
 UNKNOWN_ACTION = "That button is not known to this version of Baton."

@@ -64,6 +64,10 @@ class MessageRow(SQLModel, table=True):
     author_name: str = Field(default="", max_length=255)
     text: str
     platform_message_id: str | None = Field(default=None, max_length=255, index=True)
+    kind: str = Field(default="message", max_length=40)
+    sources: list = _json([])
+    ticket_id: str | None = Field(default=None, max_length=40)
+    internal: bool = False
     deleted: bool = False
     at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
 

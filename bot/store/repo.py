@@ -89,8 +89,9 @@ class Store:
             session.exec(update(ConversationRow).where(col(ConversationRow.id) == conversation_id).values(human_active=active))
             session.commit()
 
-    def add_message(self, *, conversation_id: str, role: Role, text: str, author_id: str = "", author_name: str = "", platform_message_id: str | None = None, at: datetime | None = None) -> MessageRow:
-        row = MessageRow(conversation_id=conversation_id, role=role.value, text=text, author_id=author_id, author_name=author_name, platform_message_id=platform_message_id, at=at or utcnow())
+    def add_message(self, *, conversation_id: str, role: Role, text: str, author_id: str = "", author_name: str = "", platform_message_id: str | None = None, at: datetime | None = None, kind: str = "message", sources: list[dict] | None = None, ticket_id: str | None = None, internal: bool = False) -> MessageRow:
+        """Keep one message; internal ones (agent notes, card-thread entries) never reach the engine."""
+        row = MessageRow(conversation_id=conversation_id, role=role.value, text=text, author_id=author_id, author_name=author_name, platform_message_id=platform_message_id, at=at or utcnow(), kind=kind, sources=list(sources or []), ticket_id=ticket_id, internal=internal)
         with self.session() as session:
             session.add(row)
             session.commit()
@@ -112,13 +113,30 @@ class Store:
         """The newest turns of a conversation, oldest first, deleted ones left out."""
         query = (
             select(MessageRow)
-            .where(MessageRow.conversation_id == conversation_id, col(MessageRow.deleted).is_(False))
+            .where(MessageRow.conversation_id == conversation_id, col(MessageRow.deleted).is_(False), col(MessageRow.internal).is_(False))
             .order_by(col(MessageRow.at).desc(), col(MessageRow.id).desc())
             .limit(limit)
         )
         with self.session() as session:
             rows = list(session.exec(query))
         return [Turn(role=Role(r.role), text=r.text, author=r.author_name, at=r.at) for r in reversed(rows)]
+
+    def messages(self, *, conversation_id: str, limit: int = 200, include_internal: bool = True) -> list[MessageRow]:
+        """Stored messages of a conversation, oldest first, with their kind, sources and ticket."""
+        query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, col(MessageRow.deleted).is_(False))
+        if not include_internal:
+            query = query.where(col(MessageRow.internal).is_(False))
+        with self.session() as session:
+            rows = list(session.exec(query.order_by(col(MessageRow.id).desc()).limit(limit)))
+        return list(reversed(rows))
+
+    def conversations(self, *, platform: str | None = None, limit: int = 50) -> list[ConversationRow]:
+        """The most recently active conversations, newest first."""
+        query = select(ConversationRow).order_by(col(ConversationRow.updated_at).desc()).limit(limit)
+        if platform is not None:
+            query = query.where(ConversationRow.platform == platform)
+        with self.session() as session:
+            return list(session.exec(query))
 
     def add_tokens(self, *, conversation_id: str, tokens: int) -> None:
         with self.session() as session:

@@ -103,3 +103,9 @@ def test_tenant_matches_botbuilders_reading_and_the_channel_name_labels_the_card
     post.channel_data["channel"]["name"] = "General"
     assert convert.tenant_of(post) == teams_get_channel_data(post).tenant.id == GLOBEX
     assert convert.conversation_ref(post).native["channel_name"] == "General"
+
+
+def test_queue_channel_reference_leaves_out_the_person_who_set_it_up():
+    post = activity("use this channel as the billing queue", conversation_id="19:q@thread.tacv2;messageid=8", conversation_type="channel")
+    stored = convert.reference_json(post, conversation_id="19:q@thread.tacv2", keep_user=False)
+    assert "user" not in stored and stored["conversation"]["id"] == "19:q@thread.tacv2" and stored["serviceUrl"] == SERVICE
