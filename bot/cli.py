@@ -109,6 +109,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(settings=settings, host=host, port=port)
 
 
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    """Build the Teams app package (manifest.json with the app id, both icons) to upload."""
+    from bot.server import teams_package
+
+    try:
+        path = teams_package(settings=_settings(), out_dir=args.out, version=args.version, domains=args.domain or [])
+    except Exception as exc:
+        if type(exc).__name__ != "PackageError":
+            raise
+        raise CliError(str(exc)) from None
+    print(f"Teams app package written to {path}")
+    return 0
+
+
 def cmd_gaps(args: argparse.Namespace) -> int:
     """List knowledge gaps, most asked first."""
     from bot.store.db import make_engine, migrate
@@ -165,6 +179,11 @@ def parser() -> argparse.ArgumentParser:
     gaps.add_argument("--all", action="store_true")
     gaps.set_defaults(func=cmd_gaps)
     sub.add_parser("settings", help="print settings, secrets masked").set_defaults(func=cmd_settings)
+    package = sub.add_parser("teams-package", help="build the Teams app package to upload")
+    package.add_argument("--out", default="dist")
+    package.add_argument("--version", default="1.0.0")
+    package.add_argument("--domain", action="append", help="a valid domain of your bot (repeatable)")
+    package.set_defaults(func=cmd_teams_package)
     return root
 
 

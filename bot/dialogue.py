@@ -102,7 +102,7 @@ class Dialogue:
         return TurnResult("escalated", decision, ticket_id, row.id)
 
     async def _answer(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> None:
-        reply = Reply(ref=message.ref, text=decision.answer or "", sources=tuple(decision.sources), kind="answer", buttons=ANSWER_BUTTONS, idempotency_key=f"answer:{message.event_id}", ticket_id=None)
+        reply = Reply(ref=message.ref, text=decision.answer or "", sources=tuple(decision.sources), kind="answer", buttons=ANSWER_BUTTONS, idempotency_key=f"answer:{message.event_id}", ticket_id=None, decision_id=decision_id)
         await self.desk.say(reply=reply, decision_id=decision_id)
 
     async def _escalate(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, question: str | None = None) -> str:

@@ -58,3 +58,10 @@ def serve(*, settings: Settings, host: str, port: int) -> int:
     print(f"Baton is running: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     web.run_app(app, host=host, port=port, print=None)
     return 0
+
+
+def teams_package(*, settings: Settings, out_dir: str, version: str, domains: list[str]) -> str:
+    """Build the Teams app package (wiring lives here, with the other adapter imports)."""
+    from adapters.teams.package import build_package
+
+    return str(build_package(settings=settings, out_dir=__import__("pathlib").Path(out_dir), version=version, valid_domains=tuple(domains)))

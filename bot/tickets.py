@@ -45,9 +45,13 @@ class TicketDesk:
     async def open_ticket(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> TicketRow:
         """Store the ticket with the seven card fields and post its card to the owner queue."""
         ticket = self.store.create_ticket(ticket=self._new_ticket(message=message, decision=decision, decision_id=decision_id))
-        card_ref = await self._post_card(ticket)
+        try:
+            card_ref = await self._post_card(ticket)
+        except Exception:
+            log.exception("could not post the card of %s; the ticket is kept", ticket.id)
+            return ticket
         if card_ref:
-            ticket = self.store.update_ticket(ticket_id=ticket.id, card_refs=card_ref) or ticket
+            ticket = self.store.update_ticket(ticket_id=ticket.id, card_refs=card_ref, card_message_id=card_ref.get("message_id")) or ticket
         return ticket
 
     def _new_ticket(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> TicketRow:
@@ -137,6 +141,14 @@ class TicketDesk:
             return ActionResult(False, "There is no suggested reply on this card.")
         return await self.agent_reply(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, text=ticket.suggested_reply)
 
+    async def no_person_needed(self, *, ticket_id: str, agent_id: str, agent_name: str) -> ActionResult:
+        """Close a handoff that the bot could have handled: resolve plus 'did not need a person'."""
+        result = await self.resolve(ticket_id=ticket_id, agent_id=agent_id, needed_person=False)
+        if result.ok:
+            self.store.add_feedback(kind="agent_needed_no", ticket_id=ticket_id, decision_id=result.ticket.decision_id, by=agent_name or agent_id)
+            return ActionResult(True, f"{ticket_id} resolved; recorded that no person was needed.", result.ticket)
+        return result
+
     async def record_feedback(self, *, ticket_id: str, kind: str, by: str, value: str = "") -> ActionResult:
         """Agents' one-click answers: did this need a person, did the card have what they needed."""
         updates = {
@@ -152,7 +164,16 @@ class TicketDesk:
     # --- cards -------------------------------------------------------------------------------
 
     def queue_target(self, *, queue: str) -> QueueTarget | None:
-        """Where a queue's cards go: the queue's platform, else the first one with an outbox."""
+        """Where a queue's cards go: its own channel, else the default queue's, on the queue's platform
+        (or the first platform with an outbox)."""
+        target = self._target_for(queue)
+        if target is None and queue != self.rules.default_queue:
+            target = self._target_for(self.rules.default_queue)
+            if target is not None:
+                log.warning("queue %s has no channel on %s; its cards go to the default queue", queue, target.platform)
+        return target
+
+    def _target_for(self, queue: str) -> QueueTarget | None:
         config = self.rules.queues.get(queue) or self.rules.queues[self.rules.default_queue]
         platforms = [config.platform] if config.platform else ["slack", "teams", "sandbox", "cli", "test"]
         for platform in platforms:

@@ -305,3 +305,4 @@ class Reply:
     buttons: tuple[CardButton, ...] = ()
     author_name: str | None = None
     idempotency_key: str | None = None
+    decision_id: int | None = None

@@ -126,14 +126,17 @@ def test_predict_many_matches_predict(model: IntentModel) -> None:
 
 
 def test_threshold_is_an_operator_dial(model: IntentModel) -> None:
-    text = PARAPHRASES[0][0]
-    assert model.predict(text).in_scope
-    model_threshold = model.threshold
+    assert model.threshold == 0.5
+    prediction = model.predict(PARAPHRASES[0][0])
+    assert prediction.in_scope and prediction.confidence < 1.0
+    saved = model.threshold
     try:
-        model.threshold = 1.0
-        assert not model.predict(text).in_scope
+        model.threshold = float(np.nextafter(prediction.confidence, 2.0))
+        assert not model.predict(PARAPHRASES[0][0]).in_scope
+        model.threshold = 0.0
+        assert all(p.in_scope for p in model.predict_many(OFF_TOPIC))
     finally:
-        model.threshold = model_threshold
+        model.threshold = saved
 
 
 def test_fit_is_deterministic(encoder: Encoder, model: IntentModel, tmp_path: Path) -> None:

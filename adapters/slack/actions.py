@@ -131,7 +131,7 @@ class ActionHandler:
         await self._tell(click, "Thanks for the feedback.")
 
     async def _talk_to_person(self, click: convert.Click, home_team: str | None) -> None:
-        """Stopgap until the core has a direct call: feed the Dialogue the request in words."""
+        """Hand the thread to a person at once (the core's Dialogue.request_person)."""
         thread = click.thread_ts or click.message_ts
         key = ConversationRef(platform="slack", channel=click.channel, thread=thread).key
         known = self.core.store.conversation(conversation_id=key) is not None
@@ -139,7 +139,7 @@ class ActionHandler:
         author = await self.directory.person(user_id=click.user_id, user_team=click.user_team, home_team=home_team)
         event_id = f"slack-talk:{click.channel}:{click.message_ts}:{click.user_id}:{click.action_ts}"
         async with self.turns.lock(key):
-            result = await self.core.dialogue.handle(InboundMessage(event_id=event_id, ref=ref, author=author, text=TALK_TEXT))
+            result = await self.core.dialogue.request_person(message=InboundMessage(event_id=event_id, ref=ref, author=author, text=TALK_TEXT))
         log.info("talk-to-a-person click in %s: %s", key, result.status)
 
     async def _tell(self, click: convert.Click, text: str) -> None:

@@ -130,6 +130,8 @@ class MessageHandler:
         log.info("slack thread %s taken over by a person", key)
 
     async def _tell_card(self, ticket: Any, text: str) -> None:
+        """A note on the card's thread, kept like the core keeps its own (internal, never history)."""
+        self.store.add_message(conversation_id=ticket.conversation_id, role=Role.BOT, text=text, kind="card_note", ticket_id=ticket.id, internal=True)
         if ticket.card_refs:
             outbox = self.core.outboxes.for_platform(ticket.card_refs["platform"])
             await outbox.post_in_card_thread(card_ref=ticket.card_refs, text=text)

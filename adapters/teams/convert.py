@@ -159,7 +159,8 @@ def person_of(activity: Activity, *, home_tenant: str | None, member: dict[str, 
     """
     sender = activity.from_property
     member = member or {}
-    tenant = member.get("tenantId") or (sender.additional_properties or {}).get("tenantId") or tenant_of(activity)
+    extra = getattr(sender, "additional_properties", None) or {}
+    tenant = member.get("tenantId") or extra.get("tenantId") or tenant_of(activity)
     ours = bool(tenant) and tenant == home_tenant
     email = member.get("email") or member.get("userPrincipalName")
     return Person(

@@ -179,7 +179,7 @@ def import_history(*, tickets: list[PastTicket], detectors: Any, encoder: Any = 
 def proposals_text(*, proposals: list[Proposal], labelled: bool, source: str) -> str:
     """The terminal summary: one row a category, then its examples and triggers."""
     total = sum(p.size for p in proposals)
-    how = "by their categories" if labelled else f"clustered into {len(proposals)} groups (no categories given)"
+    how = "by their categories" if labelled else f"by clustering into {len(proposals)} groups (no categories given)"
     rows = [[str(i), p.name, str(p.size), pct(p.share), pct(p.risk), p.automation.value, duration(p.median_resolution_minutes)] for i, p in enumerate(proposals, 1)]
     lines = [f"Read {total} past messages from {source}, grouped {how}.", "",
              table(headers=["#", "category", "volume", "share", "risk", "suggested", "median resolution"], rows=rows, left=(1, 5))]

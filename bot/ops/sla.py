@@ -109,10 +109,12 @@ def alert_text(*, kind: str, step: int, ticket: TicketRow, due: datetime, now: d
     return f"{prefix}SLA escalation step {step}: {what} is {_minutes_text(now - due)} past its SLA; {_state(ticket)}."
 
 
-def skip_reason(*, kind: str, ticket: TicketRow | None, now: datetime) -> str | None:
-    """Why a due timer should not be posted any more (None: post it)."""
+def skip_reason(*, kind: str, ticket: TicketRow | None, now: datetime, due_at: datetime | None = None, stale_after: timedelta = timedelta(hours=24)) -> str | None:
+    """Why a due timer should not be posted any more (None: post it); 'expired' avoids a flood after a long outage."""
     if ticket is None or ticket.status == "resolved":
         return "cancelled"
+    if due_at is not None and now - aware(due_at) > stale_after:
+        return "expired"
     clock, stage = kind.split(".")
     if clock == "first_response" and ticket.first_agent_reply_at is not None:
         return "cancelled"
@@ -129,7 +131,8 @@ class SlaScheduler:
     """Plans, claims and fires SLA timers; safe to run in every process sharing the database."""
 
     def __init__(self, *, store: Store, rules: Any, outboxes: OutboxRouter, config: OpsConfig | None = None,
-                 clock: Callable[[], datetime] = utcnow, worker: str | None = None, lease: timedelta = timedelta(minutes=5)) -> None:
+                 clock: Callable[[], datetime] = utcnow, worker: str | None = None, lease: timedelta = timedelta(minutes=5),
+                 stale_after: timedelta = timedelta(hours=24)) -> None:
         self.store = store
         self.rules = rules
         self.outboxes = outboxes
@@ -137,6 +140,7 @@ class SlaScheduler:
         self.clock = clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.lease = lease
+        self.stale_after = stale_after
 
     async def tick(self, now: datetime | None = None) -> list[SlaTimerRow]:
         """Schedule new tickets' timers, then fire every due timer this process wins."""
@@ -156,7 +160,7 @@ class SlaScheduler:
 
     async def _fire(self, timer: SlaTimerRow, *, now: datetime) -> SlaTimerRow | None:
         ticket = self.store.ticket(ticket_id=timer.ticket_id)
-        skip = skip_reason(kind=timer.kind, ticket=ticket, now=now)
+        skip = skip_reason(kind=timer.kind, ticket=ticket, now=now, due_at=timer.due_at, stale_after=self.stale_after)
         if skip is not None:
             finish_timer(store=self.store, timer_id=timer.id, worker=self.worker, status=skip, now=now)
             return None

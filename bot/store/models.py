@@ -121,6 +121,7 @@ class TicketRow(SQLModel, table=True):
     suggested_reply: str = ""
     internal_action: str = ""
     card_refs: dict = _json({})
+    card_message_id: str | None = Field(default=None, max_length=255, index=True)
     claimed_by: str | None = Field(default=None, max_length=255)
     claimed_by_name: str | None = Field(default=None, max_length=255)
     claimed_at: datetime | None = _when()

@@ -183,6 +183,13 @@ class Store:
         with self.session() as session:
             return session.get(TicketRow, ticket_id)
 
+    def ticket_by_card(self, *, platform: str, message_id: str) -> TicketRow | None:
+        """The ticket whose handoff card is this platform message (indexed lookup)."""
+        query = select(TicketRow).where(TicketRow.card_message_id == message_id)
+        with self.session() as session:
+            rows = list(session.exec(query))
+        return next((r for r in rows if (r.card_refs or {}).get("platform") == platform), None)
+
     def active_ticket(self, *, conversation_id: str) -> TicketRow | None:
         """The conversation's ticket that is not resolved yet, newest first."""
         query = (

@@ -9,7 +9,7 @@ from .model_replies import grounded, handoff, passages_of, schema_name, system_t
 
 EXPORT_Q = "How do I export my expenses to a CSV file for my accountant?"
 SLACK_Q = "How do I connect Ledgerly to Slack?"
-OUT_OF_SCOPE_Q = "Can I pay by bank transfer?"
+OUT_OF_SCOPE_Q = "How do I print a batch of invoices at once?"
 HUMAN_Q = "can I talk to a real person please"
 POLICY_Q = "Someone hacked my account"
 

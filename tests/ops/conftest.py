@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import create_engine
 
 from bot.store.db import make_engine, migrate
 from bot.store.models import TicketRow
@@ -15,7 +17,15 @@ from tests.ops.fixtures import T0
 
 @pytest.fixture
 def db_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'ops.db'}"
+    """A fresh SQLite file, or a wiped PostgreSQL database when BATON_TEST_POSTGRES_URL is set."""
+    url = os.environ.get("BATON_TEST_POSTGRES_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / 'ops.db'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    return url
 
 
 @pytest.fixture

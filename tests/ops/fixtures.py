@@ -99,3 +99,7 @@ def seed_store(store) -> None:
         for rows in (six_decisions(), four_tickets(), answer_feedback(), five_gaps()):
             session.add_all(rows)
             session.commit()
+    if store.engine.dialect.name == "postgresql":  # explicit ids leave the sequences behind
+        with store.engine.begin() as connection:
+            for table in ("decisions", "feedback", "knowledge_gaps"):
+                connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")

@@ -109,7 +109,7 @@ async def test_running_support_end_to_end(world, recording, encoder):
     assert await sla.tick(hacked_ticket.created_at + window * 0.9) == []
 
     # the knowledge base gains an article that answers the open gap; re-ingest and re-ask
-    opened = core.store.gaps(status="open")  # the core may also log gaps for policy handoffs it can't cite
+    opened = core.store.gaps(status="open")
     gap = next(g for g in opened if g.question == "Do you sponsor curling clubs?")
     assert reask_gaps(store=core.store, engine=core.engine) == []
     (knowledge / "curling-sponsorship.md").write_text(CURLING, encoding="utf-8")

@@ -87,7 +87,7 @@ def test_unlabelled_history_is_clustered_with_the_real_encoder(tmp_path, encoder
     source.write_text("".join(json.dumps({"message": r["text"]}) + "\n" for r in rows()), encoding="utf-8")
     text = run_import(path=source, out_dir=tmp_path / "out", encoder=encoder, k=4)
     rules = load_rules(path=tmp_path / "out" / "rules.draft.yaml")
-    assert len(rules.categories) == 4 and "clustered into 4 groups" in text
+    assert len(rules.categories) == 4 and "clustering into 4 groups" in text
     by_text = {e: c.name for c in rules.categories for e in c.examples}
     for theme in ("refunds", "exports"):
         names = [by_text[t] for t in THEMES[theme] if t in by_text]

@@ -98,6 +98,13 @@ async def test_a_late_start_skips_the_stale_reminder(store):
     assert {t.kind: t.status for t in timers_of(store=store, ticket_id="T-3")}["first_response.reminder"] == "superseded"
 
 
+async def test_timers_overdue_for_a_day_expire_instead_of_flooding(store):
+    add_ticket(store, "T-8")
+    outbox = RecordingOutbox(platform="test")
+    assert await scheduler(store, outbox).tick(minutes(240 + 135 + 25 * 60)) == []  # back after a day-long outage
+    assert {t.status for t in timers_of(store=store, ticket_id="T-8")} == {"expired"} and posts(outbox) == []
+
+
 async def test_timers_survive_a_restart(store, db_url):
     add_ticket(store, "T-4")
     first = RecordingOutbox(platform="test")

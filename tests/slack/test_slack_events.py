@@ -40,7 +40,7 @@ async def test_external_slack_connect_customer_is_recognised_and_escalated_as_hi
     row = baton.core.store.conversation(conversation_id=f"slack:C0GLOBEX:{ts}")
     assert row.external and row.organisation == "T0GLOBEX" and row.tier == "enterprise"
     ticket = baton.core.store.active_ticket(conversation_id=row.id)
-    assert ticket is not None and "high_value" in ticket.reasons and ticket.tier == "enterprise"
+    assert ticket is not None and "high_value" in ticket.reasons and (ticket.organisation, ticket.tier) == ("Globex", "enterprise")
     assert baton.slack.calls_to("users.info")[0].args["user"] == GRACE
 
 
@@ -111,8 +111,9 @@ async def test_agent_replies_under_a_card_are_relayed_unless_internal(baton):
     relayed = replies_in(baton.slack, HELP, ts)
     assert len(relayed) == 2 and relayed[1].args["text"] == "*Dana (support):* Hi Cora, we are refunding the duplicate charge."
     assert calls[0].args["text"] and "Stripe" not in json.dumps([c.args for c in relayed])
-    notes = [t.text for t in baton.core.store.history(conversation_id=ticket.conversation_id) if t.text.startswith("[internal]")]
-    assert len(notes) == 2
+    notes = [m.text for m in baton.core.store.messages(conversation_id=ticket.conversation_id) if m.kind == "internal_note"]
+    assert notes == ["note: check Stripe before replying", "// also internal"]
+    assert all("Stripe" not in t.text for t in baton.core.store.history(conversation_id=ticket.conversation_id))
 
 
 async def test_talk_to_a_person_button_hands_the_thread_over(baton):
@@ -129,7 +130,8 @@ async def test_talk_to_a_person_button_hands_the_thread_over(baton):
     await baton.action(baton.click(action="talk_to_person", value=decision_id, user=CUSTOMER, channel=HELP, message_ts=answer_ts, thread_ts=ts))
     await baton.slack.wait_for("chat.postMessage", count=2, predicate=lambda c: c.args.get("thread_ts") == ts)
     ticket = baton.core.store.active_ticket(conversation_id=f"slack:{HELP}:{ts}")
-    assert ticket is not None and "human_requested" in ticket.reasons
+    assert ticket is not None and ticket.reasons[0] == "human_requested"
+    assert ticket.original_message == "I'd like to talk to a person" and ticket.suggested_reply
 
 
 async def test_debounce_joins_quick_messages_into_one_turn(baton):

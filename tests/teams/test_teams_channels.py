@@ -124,3 +124,22 @@ async def test_notify_agent_mentions_the_owner_in_the_card_thread(teams):
     last = teams.sent(card.conversation_id)[-1]
     assert last["text"] == "<at>Dana</at> first response is due in 10 minutes"
     assert last["entities"][0]["mentioned"] == {"id": AGENTS["Dana"], "name": "Dana"}
+
+
+async def test_edit_and_send_release_and_no_person_needed(teams, assert_valid_card):
+    await teams.set_queue(queue="billing", channel=BILLING_CHANNEL)
+    await teams.say("I was charged twice this month and I want my money back")
+    [card] = teams.cards_in(BILLING_CHANNEL)
+    await teams.click("claim", card=card, agent="Dana")
+    status, response = await teams.click("edit_send", card=card, agent="Dana", reply_text="Refund on its way, sorry!")
+    assert status == 200 and teams.sent(CUSTOMER_CHAT)[-1]["text"] == "**Dana** (support team): Refund on its way, sorry!"
+    status, response = await teams.click("release", card=card, agent="Eli")
+    assert "Only the agent who claimed" in str(response["value"])
+    status, response = await teams.click("release", card=card, agent="Dana")
+    assert "Released, waiting for an agent" in str(card_of(teams.updates_of(card)[-1]))
+    status, response = await teams.click("no_person_needed", card=card, agent="Eli")
+    assert_valid_card(response["value"])
+    ticket = teams.core.store.tickets()[0]
+    assert (ticket.status, ticket.needed_person) == ("resolved", False)
+    status, response = await teams.click("feedback_card_missing", card=card, agent="Eli", missing_field="sources")
+    assert teams.core.store.ticket(ticket_id=ticket.id).missing_field == "sources"
