@@ -1,4 +1,4 @@
-"""The `baton` command: ask, ingest, chat, eval, serve, gaps, settings.
+"""The `baton` command: ask, ingest, chat, eval, serve, gaps, report, import-history, settings.
 
 Bad input gets a clear message and a non-zero exit, never a traceback: a bad rules file, a
 missing model package, an empty message or a malformed suite all end in one line on stderr.
@@ -70,6 +70,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(f"warning: skipped {problem.path}: {problem.reason}", file=sys.stderr)
     print(f"ingested {source}: {report.summary()}")
+    from bot.ops.cli import after_ingest
+
+    for line in after_ingest(settings=settings):
+        print(line)
     return 0
 
 
@@ -123,22 +127,6 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_gaps(args: argparse.Namespace) -> int:
-    """List knowledge gaps, most asked first."""
-    from bot.store.db import make_engine, migrate
-    from bot.store.repo import Store
-
-    settings = _settings()
-    engine = make_engine(url=settings.effective_database_url)
-    migrate(engine=engine)
-    gaps = Store(engine=engine).gaps(status=None if args.all else "open")
-    if not gaps:
-        print("no open knowledge gaps")
-    for gap in gaps:
-        print(f"#{gap.id} [{gap.status}] asked {gap.count}x: {gap.question}")
-    return 0
-
-
 def cmd_settings(args: argparse.Namespace) -> int:
     """Print the effective settings with secrets masked."""
     for key, value in _settings().describe().items():
@@ -175,9 +163,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=cmd_serve)
-    gaps = sub.add_parser("gaps", help="list knowledge gaps")
-    gaps.add_argument("--all", action="store_true")
-    gaps.set_defaults(func=cmd_gaps)
+    from bot.ops.cli import add_ops_commands
+
+    add_ops_commands(sub)
     sub.add_parser("settings", help="print settings, secrets masked").set_defaults(func=cmd_settings)
     package = sub.add_parser("teams-package", help="build the Teams app package to upload")
     package.add_argument("--out", default="dist")

@@ -17,7 +17,8 @@ scope, using only those examples:
   fold a model is trained on the other categories, minus a held-out fifth of their
   examples.  The held-out fifth gives in-scope messages with a known right answer; the
   held-out categories give out-of-scope messages close to the domain (the hardest
-  kind, and what an unlisted ticket type looks like).
+  kind, and what an unlisted ticket type looks like).  Small deployments repeat the
+  split with new folds (up to 3 times) so that about 1,000 in-scope messages are scored.
 * **Confidence.**  ``sigmoid(a * similarity + b * log_probability + c)``.  The slopes
   ``a`` and ``b`` come from a logistic regression on the cross-validated messages
   (target: in scope *and* routed right), so the score weighs the two signals the way
@@ -44,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.embedding import Encoder, encode_cached
+from knowledge.embedding import Encoder, encode_cached, one_blas_thread
 
 __all__ = ["IntentModel", "IntentPrediction"]
 
@@ -53,10 +54,13 @@ MAX_ITERATIONS = 200  # L-BFGS steps for the softmax; converged well before on a
 NEIGHBOURS = 3  # nearest examples of a category averaged into its similarity
 CV_FOLDS = 3  # category folds for the threshold; every category is held out once
 CV_HOLDOUT = 0.2  # share of each kept category's examples scored as in-scope messages
+CV_TARGET_IN_SCOPE = 1000  # held-out in-scope messages wanted; small deployments repeat the split
+CV_MAX_REPEATS = 3
 PSEUDO_OOS_REJECTED = 0.5  # share of held-out-category messages the threshold rejects
 THRESHOLD = 0.5  # the confidence the fitted cut-off is mapped to
 CALIBRATION_L2 = 1.0  # see _fit_calibration
 TOP_SCORES = 5  # categories reported in IntentPrediction.scores
+ROW_BLOCK = 1024  # messages scored at once: bounds the (messages x examples) similarity matrix
 LOG_PROB_FLOOR = -20.0
 
 
@@ -161,8 +165,9 @@ class IntentModel:
     # ------------------------------------------------------------------ predicting
 
     def predict(self, text: str) -> IntentPrediction:
-        """Route one message."""
-        return self.predict_many([text])[0]
+        """Route one message (on one BLAS thread: steadier latency on a busy machine)."""
+        with one_blas_thread():
+            return self.predict_many([text])[0]
 
     def predict_many(self, texts: Sequence[str]) -> list[IntentPrediction]:
         """Route several messages (encoded in one batch)."""
@@ -174,14 +179,20 @@ class IntentModel:
         """Route messages already embedded with this model's encoder (rows unit-norm)."""
         if not self.names:
             return [IntentPrediction(None, 0.0, None, 0.0, False, {}) for _ in range(len(vectors))]
+        out: list[IntentPrediction] = []
+        for start in range(0, len(vectors), ROW_BLOCK):
+            top, conf = self._score(vectors[start : start + ROW_BLOCK])
+            out.extend(self._prediction(t, c) for t, c in zip(top, conf))
+        return out
+
+    def _score(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Top categories per message, best first by confidence, and their confidences."""
         log_probs = _log_softmax(vectors @ self._weights + self._bias)
         top = np.argsort(-log_probs, axis=1)[:, : min(TOP_SCORES, len(self.names))]
         sims = _class_similarity(vectors @ self._examples.T, self._bounds, top)
         conf = self._calibration(sims, np.take_along_axis(log_probs, top, axis=1))
         best_first = np.argsort(-conf, axis=1, kind="stable")
-        top = np.take_along_axis(top, best_first, axis=1)
-        conf = np.take_along_axis(conf, best_first, axis=1)
-        return [self._prediction(top[i], conf[i]) for i in range(len(vectors))]
+        return np.take_along_axis(top, best_first, axis=1), np.take_along_axis(conf, best_first, axis=1)
 
     def _prediction(self, top: np.ndarray, conf: np.ndarray) -> IntentPrediction:
         scores = {self.names[c]: round(float(p), 6) for c, p in zip(top, conf)}
@@ -362,8 +373,25 @@ def _sigmoid(z: float) -> float:
 def _cross_validated_scores(
     vectors: np.ndarray, labels: np.ndarray, *, n_classes: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scores of held-out examples: features (similarity, log-prob), correct?, out-of-scope?"""
+    """Scores of held-out examples: features (similarity, log-prob), correct?, out-of-scope?
+
+    Small deployments give few held-out messages, so the split is repeated (up to
+    ``CV_MAX_REPEATS`` times, new random folds each time) until about
+    ``CV_TARGET_IN_SCOPE`` in-scope messages are scored: it steadies the calibration.
+    """
     rng = np.random.default_rng(seed)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    scored = 0
+    while len(parts) < CV_MAX_REPEATS and (not parts or scored < CV_TARGET_IN_SCOPE):
+        parts.append(_one_cv_split(vectors, labels, n_classes=n_classes, rng=rng))
+        scored += int((~parts[-1][2]).sum())
+    return tuple(np.concatenate(column) for column in zip(*parts))  # type: ignore[return-value]
+
+
+def _one_cv_split(
+    vectors: np.ndarray, labels: np.ndarray, *, n_classes: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One leave-categories-out pass: every category is held out once."""
     folds = min(CV_FOLDS, n_classes)
     fold_of_class = rng.permutation(np.arange(n_classes) % folds)
     holdout = _holdout_mask(labels, rng)
@@ -378,14 +406,16 @@ def _cross_validated_scores(
         x_train, y_train = vectors[train], remap[labels[train]]
         w, b = train_softmax(x_train, y_train, n_classes=len(kept))
         bounds = np.searchsorted(y_train, np.arange(len(kept) + 1))
-        for mask, is_out in ((val_in, False), (val_out, True)):
-            x = vectors[mask]
-            log_p = _log_softmax(x @ w + b)
-            pred = log_p.argmax(axis=1)[:, None]
-            sim = _class_similarity(x @ x_train.T, bounds, pred)[:, 0]
-            feats.append(np.stack([sim, np.take_along_axis(log_p, pred, axis=1)[:, 0]], axis=1))
-            correct.append(np.zeros(len(x), bool) if is_out else pred[:, 0] == remap[labels[mask]])
-            oos.append(np.full(len(x), is_out))
+        for rows, is_out in ((np.flatnonzero(val_in), False), (np.flatnonzero(val_out), True)):
+            for start in range(0, len(rows), ROW_BLOCK):
+                block = rows[start : start + ROW_BLOCK]
+                x = vectors[block]
+                log_p = _log_softmax(x @ w + b)
+                pred = log_p.argmax(axis=1)[:, None]
+                sim = _class_similarity(x @ x_train.T, bounds, pred)[:, 0]
+                feats.append(np.stack([sim, np.take_along_axis(log_p, pred, axis=1)[:, 0]], axis=1))
+                correct.append(np.zeros(len(x), bool) if is_out else pred[:, 0] == remap[labels[block]])
+                oos.append(np.full(len(x), is_out))
     return np.concatenate(feats), np.concatenate(correct), np.concatenate(oos)
 
 

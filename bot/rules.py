@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.ops.config import OpsConfig
 from bot.types import Automation, Reason
 
 POLICY_TYPES = (
@@ -156,6 +157,7 @@ class Rules(_Strict):
     sla: dict[str, Sla] = Field(default_factory=_default_sla)
     queues: dict[str, Queue] = Field(default_factory=lambda: {"support": Queue(sandbox="support")})
     default_queue: str = "support"
+    operations: OpsConfig = Field(default_factory=OpsConfig)
     digest: str = ""
 
     @model_validator(mode="after")
@@ -171,6 +173,9 @@ class Rules(_Strict):
                 raise ValueError(f"category '{category.name}' uses unknown queue '{category.queue}'")
         for priority in PRIORITIES:
             self.sla.setdefault(priority, _default_sla()[priority])
+        for queue in self.operations.sla.queues:
+            if queue not in self.queues:
+                raise ValueError(f"operations.sla.queues uses unknown queue '{queue}'")
         return self
 
     def category(self, name: str | None) -> Category | None:

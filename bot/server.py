@@ -7,6 +7,7 @@ returns its outbox (or None when the platform is not configured). This is the on
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -51,10 +52,22 @@ def build_web_app(*, core: Core, settings: Settings) -> web.Application:
     return app
 
 
+async def _operations(app: web.Application):
+    """SLA timers, weekly digest and review sample, run in every process (each fires once)."""
+    from bot.ops.loop import run_ops
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_ops(core=app[CORE_KEY], stop=stop))
+    yield
+    stop.set()
+    await task
+
+
 def serve(*, settings: Settings, host: str, port: int) -> int:
     """Build the core, mount the adapters and serve until interrupted."""
     core = build_core(settings=settings, progress=True)
     app = build_web_app(core=core, settings=settings)
+    app.cleanup_ctx.append(_operations)
     print(f"Baton is running: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     web.run_app(app, host=host, port=port, print=None)
     return 0

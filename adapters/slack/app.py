@@ -30,7 +30,6 @@ from adapters.slack.events import MessageHandler
 from adapters.slack.options import SlackOptions, options_from
 from adapters.slack.outbox import ChannelPacer, SlackOutbox
 from adapters.slack.worker import Worker
-from bot.types import Reply
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -47,16 +46,6 @@ def web_client(*, settings: Settings) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     handlers = [AsyncRateLimitErrorRetryHandler(max_retry_count=1)]
     return AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=handlers)
-
-
-def latest_answer(core: Core):
-    """Find the decision behind an answer (until the core puts its id on the Reply)."""
-
-    def lookup(reply: Reply) -> int | None:
-        rows = core.store.decisions(conversation_id=reply.ref.key)
-        return next((row.id for row in reversed(rows) if row.action == "answer"), None)
-
-    return lookup
 
 
 def queue_channels(core: Core) -> set[str]:
@@ -184,7 +173,7 @@ def build_adapter(*, core: Core, settings: Settings, options: SlackOptions | Non
     """The Slack adapter for one core: client, outbox, handlers and the Bolt app."""
     options = options or options_from(settings=settings)
     client = web_client(settings=settings)
-    outbox = SlackOutbox(client=client, pacer=ChannelPacer(interval=options.post_interval_seconds), decision_of=latest_answer(core))
+    outbox = SlackOutbox(client=client, pacer=ChannelPacer(interval=options.post_interval_seconds))
     directory = SlackDirectory(client=client)
     messages = MessageHandler(core=core, outbox=outbox, directory=directory, options=options, queue_channels=queue_channels(core))
     actions = ActionHandler(core=core, outbox=outbox, directory=directory, turns=messages.turns)

@@ -13,8 +13,8 @@ Routing of a person's new message:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WORKING = "eyes"
-CARD_LOOKBACK = timedelta(days=90)
 
 
 class MessageHandler:
@@ -44,16 +43,25 @@ class MessageHandler:
         self.turns = TurnQueue(delay=options.debounce_seconds, handle=self._turn, limit=options.max_turns)
 
     async def on_event(self, *, body: dict, home_team: str | None, bot_user_id: str | None) -> None:
-        """Entry point for ``message`` and ``app_mention`` events; never raises."""
+        """Entry point for ``message`` and ``app_mention`` events; never raises.
+
+        Events of one channel are handled one after the other, in arrival order, so two quick
+        agent replies reach the customer in the order they were written, and an edit finds
+        the message it edits.
+        """
         event = body.get("event") or {}
         try:
-            kind = convert.event_kind(event)
-            if kind == "message":
-                await self._message(body, home_team, bot_user_id)
-            elif kind in ("edit", "delete") and self._first_time(f"slack-event:{body.get('event_id')}"):
-                await (self._edit(event, bot_user_id) if kind == "edit" else self._delete(event))
+            async with self.turns.lock(f"channel:{event.get('channel')}"):
+                await self._route(body, event, home_team, bot_user_id)
         except Exception:
             log.exception("slack event failed", extra={"event_id": body.get("event_id")})
+
+    async def _route(self, body: dict, event: dict, home_team: str | None, bot_user_id: str | None) -> None:
+        kind = convert.event_kind(event)
+        if kind == "message":
+            await self._message(body, home_team, bot_user_id)
+        elif kind in ("edit", "delete") and self._first_time(f"slack-event:{body.get('event_id')}"):
+            await (self._edit(event, bot_user_id) if kind == "edit" else self._delete(event))
 
     def _first_time(self, key: str) -> bool:
         """Persisted dedupe at the door: redeliveries and message+app_mention twins stop here."""
@@ -157,11 +165,8 @@ class MessageHandler:
         known = self.outbox.ticket_for_card(channel=channel, ts=ts)
         if known:
             return known
-        for ticket in reversed(self.store.tickets(since=utcnow() - CARD_LOOKBACK)):
-            refs = ticket.card_refs or {}
-            if refs.get("platform") == "slack" and refs.get("channel") == channel and refs.get("message_id") == ts:
-                return ticket.id
-        return None
+        ticket = self.store.ticket_by_card(platform="slack", message_id=ts)
+        return ticket.id if ticket is not None and (ticket.card_refs or {}).get("channel") == channel else None
 
     # --- edits and deletions ---------------------------------------------------------------
 
@@ -170,6 +175,13 @@ class MessageHandler:
         edit = convert.edit_from(event=event, bot_user_id=bot_user_id)
         if edit is None or self._is_queue_channel(edit.channel):
             return
+
+        def revise(item: tuple) -> tuple:
+            post = item[0]
+            return (dataclasses.replace(post, text=edit.text), item[1]) if (post.channel, post.ts) == (edit.channel, edit.ts) else item
+
+        if self.turns.revise(revise):
+            return  # still waiting in the debounce window: the turn will read the new text
         row = self.store.edit_message(platform_message_id=edit.ts, text=edit.text)
         ticket = self.store.active_ticket(conversation_id=row.conversation_id) if row else None
         if ticket is not None and row.role == Role.CUSTOMER.value:
@@ -177,6 +189,9 @@ class MessageHandler:
 
     async def _delete(self, event: dict) -> None:
         """A deleted message leaves the history the core reads (it stays in the audit trail)."""
-        ts = convert.deleted_ts(event)
-        if ts and not self._is_queue_channel(str(event.get("channel", ""))):
-            self.store.edit_message(platform_message_id=ts, text=None, deleted=True)
+        ts, channel = convert.deleted_ts(event), str(event.get("channel", ""))
+        if not ts or self._is_queue_channel(channel):
+            return
+        if self.turns.revise(lambda item: None if (item[0].channel, item[0].ts) == (channel, ts) else item):
+            return  # deleted before the bot decided: it never will
+        self.store.edit_message(platform_message_id=ts, text=None, deleted=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -48,10 +47,9 @@ class SlackOutbox:
 
     platform = PLATFORM
 
-    def __init__(self, *, client: AsyncWebClient, pacer: ChannelPacer, decision_of: Callable[[Reply], int | None] | None = None) -> None:
+    def __init__(self, *, client: AsyncWebClient, pacer: ChannelPacer) -> None:
         self.client = client
         self.pacer = pacer
-        self._decision_of = decision_of or (lambda reply: None)
         self._sent: OrderedDict[str, str] = OrderedDict()
         self._cards: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.card_channels: set[str] = set()
@@ -69,15 +67,11 @@ class SlackOutbox:
             return self._sent[key]
         blocks = None
         if reply.kind == "answer" and (reply.buttons or reply.sources):
-            blocks = render.answer_blocks(reply=reply, decision_id=self._decision_id(reply))
+            blocks = render.answer_blocks(reply=reply, decision_id=reply.decision_id)
         ts = await self.post(channel=reply.ref.channel, thread_ts=reply.ref.thread, text=render.reply_text(reply), blocks=blocks)
         if key:
             _remember(self._sent, key, ts)
         return ts
-
-    def _decision_id(self, reply: Reply) -> int | None:
-        """The decision behind an answer: on the reply once the core carries it, else looked up."""
-        return getattr(reply, "decision_id", None) or self._decision_of(reply)
 
     async def post_card(self, *, target: QueueTarget, card: HandoffCard) -> dict[str, Any]:
         ts = await self.post(channel=target.channel, text=render.card_fallback(card), blocks=render.card_blocks(card))
@@ -97,7 +91,7 @@ class SlackOutbox:
         await self.client.chat_postEphemeral(channel=card_ref["channel"], user=agent_id, text=text)
 
     def ticket_for_card(self, *, channel: str, ts: str) -> str | None:
-        """The ticket of a card this process posted (None if unknown: ask the store)."""
+        """The ticket of a card this process posted (None if unknown: the store knows)."""
         return self._cards.get((channel, ts))
 
 

@@ -48,6 +48,22 @@ class TurnQueue:
         if key not in self._runners:
             self._runners[key] = self.spawn(self._run(key))
 
+    def revise(self, change: Callable[[Any], Any | None]) -> int:
+        """Apply ``change`` to every buffered item (an edit; None drops it, a deletion).
+
+        Returns how many items changed, so the caller knows whether the store must be told.
+        """
+        changed = 0
+        for key, items in list(self._pending.items()):
+            revised = [change(item) for item in items]
+            changed += sum(1 for old, new in zip(items, revised) if new is not old)
+            kept = [item for item in revised if item is not None]
+            if kept:
+                self._pending[key] = kept
+            else:
+                del self._pending[key]
+        return changed
+
     def spawn(self, coroutine: Awaitable[None]) -> asyncio.Task:
         """Run work in the background, keeping a reference until it ends (for drain)."""
         task = asyncio.ensure_future(coroutine)
@@ -59,7 +75,9 @@ class TurnQueue:
         try:
             while self._pending.get(key):
                 await self._quiet(key)
-                batch = self._pending.pop(key)
+                batch = self._pending.pop(key, [])
+                if not batch:
+                    continue  # everything buffered was deleted meanwhile
                 async with self.lock(key[0]), self._running():
                     await self._safely(batch)
         finally:

@@ -68,6 +68,7 @@ async def test_release_only_by_the_owner_then_resolve_without_a_person(baton):
     await baton.action(click("feedback_card_ok", ERIN))
     await baton.slack.wait_for("chat.postEphemeral", count=2)
     assert baton.core.store.ticket(ticket_id=ticket.id).card_complete is True
+    assert sorted(f.kind for f in baton.core.store.feedback()) == ["agent_card_ok", "agent_needed_no"]
 
 
 async def test_card_threads_are_found_after_a_restart(baton):

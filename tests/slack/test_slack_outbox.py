@@ -21,7 +21,7 @@ REF = ConversationRef("slack", "C0HELP", "1700000000.000100")
 @pytest.fixture
 def outbox(make_settings, slack_api) -> SlackOutbox:
     settings = make_settings(slack_bot_token=slack_api.bot_token, slack_api_url=slack_api.base_url)
-    return SlackOutbox(client=web_client(settings=settings), pacer=ChannelPacer(interval=0), decision_of=lambda reply: 7)
+    return SlackOutbox(client=web_client(settings=settings), pacer=ChannelPacer(interval=0))
 
 
 def card() -> HandoffCard:
@@ -66,7 +66,7 @@ async def test_pacing_spaces_posts_per_channel_only(outbox, slack_api):
 
 
 async def test_a_reply_with_an_idempotency_key_is_posted_once(outbox, slack_api):
-    reply = Reply(ref=REF, text="answer", sources=(Source("d", "Doc", "a", "https://kb.example/d", 0.9),), buttons=ANSWER_BUTTONS, idempotency_key="answer:Ev1")
+    reply = Reply(ref=REF, text="answer", sources=(Source("d", "Doc", "a", "https://kb.example/d", 0.9),), buttons=ANSWER_BUTTONS, idempotency_key="answer:Ev1", decision_id=7)
     first, second = await outbox.send_reply(reply), await outbox.send_reply(reply)
     assert first == second and len(slack_api.calls_to("chat.postMessage")) == 1
     blocks = slack_api.messages("C0HELP")[0]["blocks"]
