@@ -18,7 +18,7 @@ $(BIN)/baton: pyproject.toml
 venv: $(BIN)/baton
 
 run: venv
-	$(BIN)/baton chat
+	$(BIN)/baton serve
 
 test: venv
 	$(BIN)/python -m pytest

@@ -4,8 +4,8 @@ What it does, and why: Slack retries any event not acknowledged within 3 seconds
 retry costs a redelivery to deduplicate. Baton acks before deciding, so the ack should stay fast
 even while decisions run. This script starts the Slack stand-in (Web API on 127.0.0.1) in this
 process, and Baton in a child process, as in production: the real core and the real aiohttp app
-(``bot.server.build_web_app``) on a TCP port. It then posts N signed ``message`` events (each a
-new customer thread) with C requests in flight, and prints:
+(``bot.server.build_web_app``) on a TCP port. It then posts N signed ``message`` events (each
+a different customer's question, spread over 40 channels) with C requests in flight, and prints:
 
 * throughput: acknowledged requests per second over the whole run;
 * ack latency p50 / p95 / p99 / max in milliseconds (request sent -> HTTP 200 received);
@@ -175,12 +175,13 @@ async def stop_child(child: asyncio.subprocess.Process) -> str:
 async def main(*, events: int, concurrency: int, debounce: float, wait: float, freeze: bool) -> None:
     logging.basicConfig(level=logging.WARNING)
     home = Path(os.environ.get("BATON_BENCH_HOME") or tempfile.mkdtemp(prefix="baton-bench-"))
-    async with SlackStandIn(users={"U0CUST": {"name": "cora", "display_name": "Cora"}}) as standin:
+    users = {f"U0C{i:05d}": {"name": f"customer{i}"} for i in range(events + 20)}
+    async with SlackStandIn(users=users) as standin:
         port = free_port()
         child = await start_child(port=port, api_url=standin.base_url, home=home, debounce=debounce, freeze=freeze)
         try:
             url = f"http://127.0.0.1:{port}/slack/events"
-            bodies = [json.dumps(standin.event_callback(standin.message_event(channel=f"C0BENCH{i % 40:02d}", user="U0CUST", text=QUESTIONS[i % len(QUESTIONS)]))) for i in range(events + 20)]
+            bodies = [json.dumps(standin.event_callback(standin.message_event(channel=f"C0BENCH{i % 40:02d}", user=f"U0C{i:05d}", text=QUESTIONS[i % len(QUESTIONS)]))) for i in range(events + 20)]
             await drive(url=url, bodies=bodies[:20], concurrency=concurrency)  # warm-up: auth.test, first turns
             latencies, elapsed, failures = await drive(url=url, bodies=bodies[20:], concurrency=concurrency)
             acked_at = time.perf_counter()

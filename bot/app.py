@@ -42,25 +42,35 @@ class Core:
     encoder: Any = None
 
 
+class KnowledgeSearcher:
+    """Knowledge search at the deployment's answer bar (a dial the sweep can move)."""
+
+    def __init__(self, *, index: Any, threshold: float) -> None:
+        self.index = index
+        self.threshold = threshold
+
+    def __call__(self, query: str, *, k: int = 5, query_vector: Any = None) -> Any:
+        from knowledge.search import search
+
+        return search(self.index, query, k=k, threshold=self.threshold, query_vector=query_vector)
+
+
 def build_models(*, rules: Rules, knowledge_index: Any, encoder: Any, cache_dir: Path | None) -> DecisionEngine:
     """The decision engine for a rules set and a knowledge index (either may be empty)."""
     from bot.intent import IntentModel
-    from knowledge.search import search
 
+    thresholds = rules.thresholds
     intents = None
     if rules.categories:
         examples = {c.name: list(c.examples) for c in rules.categories}
         intents = IntentModel.fit(examples=examples, encoder=encoder, cache_dir=cache_dir)
-        if rules.thresholds.category_confidence is not None:
-            intents.threshold = rules.thresholds.category_confidence
+        intents.threshold = thresholds.category_confidence if thresholds.category_confidence is not None else thresholds.caution
     size = len(knowledge_index.passages) if knowledge_index is not None else 0
-    override = rules.thresholds.answer_confidence
-
-    def knowledge(query: str, *, k: int = 5) -> Any:
-        return search(knowledge_index, query, k=k, threshold=override) if override is not None else search(knowledge_index, query, k=k)
+    bar = thresholds.answer_confidence if thresholds.answer_confidence is not None else thresholds.caution
+    knowledge = KnowledgeSearcher(index=knowledge_index, threshold=bar) if size else None
 
     detectors = Detectors(sentiment_threshold=rules.thresholds.sentiment) if rules.thresholds.sentiment is not None else Detectors()
-    return DecisionEngine(rules=rules, detectors=detectors, intents=intents, knowledge=knowledge if size else None, knowledge_size=size)
+    return DecisionEngine(rules=rules, detectors=detectors, intents=intents, knowledge=knowledge, knowledge_size=size, encoder=encoder)
 
 
 def load_knowledge(*, settings: Settings, encoder: Any, progress: bool = False) -> Any:

@@ -51,11 +51,12 @@ _ESCALATING_POLICY_PRIORITY = {"security": "high", "account_access": "high", "le
 class DecisionEngine:
     """Combines category matching, knowledge search and signal detectors under the rules."""
 
-    def __init__(self, *, rules: Rules, detectors: SignalDetector, intents: IntentMatcher | None = None, knowledge: KnowledgeSearch | None = None, knowledge_size: int = 0) -> None:
+    def __init__(self, *, rules: Rules, detectors: SignalDetector, intents: IntentMatcher | None = None, knowledge: KnowledgeSearch | None = None, knowledge_size: int = 0, encoder: Any = None) -> None:
         self.rules = rules
         self.detectors = detectors
         self.intents = intents if rules.categories else None
         self.knowledge = knowledge if knowledge_size else None
+        self.encoder = encoder
 
     # --- public ----------------------------------------------------------------------------
 
@@ -63,29 +64,45 @@ class DecisionEngine:
         """Answer or escalate one conversation; never raises for ordinary text."""
         started = time.perf_counter()
         value = customer_value(rules=self.rules, person=conversation.author)
-        guess, best, category = self._categorise(conversation.text)
-        hits = self._search(conversation)
+        query = retrieval_query(conversation)
+        vector = self._shared_vector(conversation.text) if query == conversation.text else None
+        guess, best, category = self._categorise(conversation.text, vector)
+        hits = self._search(query, vector)
         triggers = self._triggers(conversation=conversation, value=value, guess=guess, best=best, category=category, hits=hits)
+        triggers, mild = _gate_mild_anger(triggers=triggers, strong=-self.rules.thresholds.strong_sentiment, answerable=_answerable(category))
         decision = self._assemble(conversation=conversation, value=value, guess=guess, category=category, hits=hits, triggers=triggers)
+        if mild is not None:
+            decision.scores["mild_negativity"] = float(mild.score or 0.0)
         decision.latency_ms = (time.perf_counter() - started) * 1000
         return decision
 
     # --- steps -----------------------------------------------------------------------------
 
-    def _categorise(self, text: str) -> tuple[CategoryGuess, CategoryGuess, Category | None]:
+    def _shared_vector(self, text: str) -> Any:
+        """Embed the message once when both the category model and the search need it."""
+        if self.encoder is None or self.intents is None or self.knowledge is None or not hasattr(self.intents, "predict_vectors"):
+            return None
+        from knowledge.embedding import one_blas_thread
+
+        with one_blas_thread():
+            return self.encoder.encode([text])[0]
+
+    def _categorise(self, text: str, vector: Any = None) -> tuple[CategoryGuess, CategoryGuess, Category | None]:
         """The in-scope category (or none) and the best candidate, kept as evidence."""
         if self.intents is None:
             nothing = CategoryGuess(None, 0.0)
             return nothing, nothing, None
-        prediction = self.intents.predict(text)
+        prediction = self.intents.predict_vectors(vector[None, :])[0] if vector is not None else self.intents.predict(text)
         best = CategoryGuess(prediction.name, float(prediction.confidence), prediction.runner_up, float(prediction.runner_up_confidence))
         guess = best if prediction.in_scope else CategoryGuess(None, best.confidence, best.name, best.confidence)
         return guess, best, self.rules.category(guess.name)
 
-    def _search(self, conversation: Conversation) -> Any:
+    def _search(self, query: str, vector: Any = None) -> Any:
         if self.knowledge is None:
             return None
-        return self.knowledge(retrieval_query(conversation), k=5)
+        if vector is not None:
+            return self.knowledge(query, k=5, query_vector=vector)
+        return self.knowledge(query, k=5)
 
     def _triggers(self, *, conversation: Conversation, value: CustomerValue, guess: CategoryGuess, best: CategoryGuess, category: Category | None, hits: Any) -> list[Trigger]:
         triggers = [_signal_trigger(s) for s in self.detectors.detect(conversation)]
@@ -125,7 +142,7 @@ class DecisionEngine:
         sources = _sources(hits)
         escalate = bool(triggers) or automation != Automation.AI_ANSWER
         decision = Decision(action=Action.ESCALATE if escalate else Action.ANSWER, triggers=triggers, category=guess, automation=automation, sources=sources, tier=value.tier, rules_version=self.rules.label)
-        decision.missing_knowledge = any(t.kind == "missing_knowledge" for t in triggers) or (hits is not None and not hits.answerable and not hits.competing)
+        decision.missing_knowledge = any(t.kind == "missing_knowledge" for t in triggers) or not sources
         decision.confidence = _confidence(guess=guess, hits=hits, has_categories=self.intents is not None)
         decision.scores = _scores(guess=guess, hits=hits)
         decision.intent = _intent(category=category, guess=guess, sources=sources)
@@ -177,6 +194,24 @@ def _matched_by(*, org: Any, person: Person) -> str | None:
     if person.organisation and person.organisation in org.teams_tenants:
         return f"Teams tenant {person.organisation}"
     return None
+
+
+def _answerable(category: Category | None) -> bool:
+    return category is None or category.automation == Automation.AI_ANSWER
+
+
+def _gate_mild_anger(*, triggers: list[Trigger], strong: float, answerable: bool) -> tuple[list[Trigger], Trigger | None]:
+    """Mild negativity alone does not hand over a message the bot can answer confidently.
+
+    A calm problem report ("my card still hasn't arrived") reads as negative, but it is best
+    answered. Anger escalates on its own only when strong (score at or above ``strong``); mild
+    anger is kept on the card whenever the message escalates for another reason.
+    """
+    mild = [t for t in triggers if t.reason == Reason.EMOTIONAL and t.kind == "anger" and (t.score or 0.0) < strong]
+    others = [t for t in triggers if t not in mild]
+    if mild and not others and answerable:
+        return others, mild[0]
+    return triggers, None
 
 
 def _knowledge_trigger(hits: Any) -> Trigger | None:
@@ -285,7 +320,6 @@ def recommendation(*, decision: Decision, draft: str | None = None) -> tuple[str
 
 def _recommendation(*, decision: Decision, hits: Any, query: str, category: Category | None) -> tuple[str, str]:
     """A draft for the agent (never a policy instruction for the customer) and an internal action."""
-    kinds = {t.kind for t in decision.triggers}
     reasons = set(decision.reasons)
     window = format_minutes(decision.sla_first_response_minutes)
     draft_source = ""
@@ -293,7 +327,8 @@ def _recommendation(*, decision: Decision, hits: Any, query: str, category: Cate
         top = hits.hits[0].passage
         draft_source = extractive_answer(query=query, passage_text=top.text, source=Source(top.doc_id, top.title, top.anchor, top.url, 0.0))
     if Reason.POLICY_RISK in reasons:
-        action = f"Policy risk ({', '.join(sorted(k for k in kinds if k) or ['policy'])}): verify the customer's identity through the official process and follow the written procedure; do not give the instruction in chat."
+        policy_kinds = sorted({t.kind for t in decision.triggers if t.reason == Reason.POLICY_RISK and t.kind})
+        action = f"Policy risk ({', '.join(policy_kinds or ['policy'])}): verify the customer's identity through the official process and follow the written procedure; do not give the instruction in chat."
         reply = "Thanks for your patience. I'm looking into this personally and will confirm the next steps with you once I've verified your account."
         return reply, action
     if Reason.LOW_CONFIDENCE in reasons and decision.missing_knowledge:

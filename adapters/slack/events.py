@@ -8,7 +8,9 @@ Routing of a person's new message:
   customer is a person taking over: the bot goes silent there until the ticket is resolved;
 - in a Slack Connect channel, members of the installing workspace are the support team, not
   customers: their other messages there are left alone;
-- anything else is a customer message: eyes reaction, debounce, then the core's Dialogue.
+- anything else is a customer message: eyes reaction, debounce, then the core's Dialogue. A
+  customer's quick successive top-level posts in one channel are one turn, answered in the
+  first post's thread (which is then the conversation); replies in a thread are debounced there.
 """
 
 from __future__ import annotations
@@ -88,19 +90,21 @@ class MessageHandler:
             return
         if self._bot_may_reply(key):
             await self._react("reactions_add", post)
-        self.turns.add(conversation=key, author=post.user, item=(post, author))
+        group = key if post.is_reply else f"{post.channel}:top-level"  # quick new posts join the first one's thread
+        self.turns.add(group=group, author=post.user, item=(post, author))
 
     # --- customer turns --------------------------------------------------------------------
 
     async def _turn(self, batch: list[tuple[convert.SlackPost, Any]]) -> None:
-        """One debounced turn: build the conversation reference, let the core decide, un-react."""
+        """One debounced turn in the first post's thread: the core decides, then un-react."""
         posts = [post for post, _ in batch]
         first, author = batch[0]
         try:
             permalink = await self.directory.permalink(channel=first.channel, ts=first.root)
             channel_name = await self.directory.channel_name(first.channel)
             ref = convert.conversation_ref(post=first, permalink=permalink, channel_name=channel_name)
-            result = await self.core.dialogue.handle(convert.inbound(posts=posts, author=author, ref=ref))
+            async with self.turns.lock(ref.key):
+                result = await self.core.dialogue.handle(convert.inbound(posts=posts, author=author, ref=ref))
             log.info("slack turn %s: %s", first.event_id, result.status)
         finally:
             for post in posts:

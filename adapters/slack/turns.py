@@ -1,11 +1,11 @@
-"""Per-conversation turn scheduling: join quick successive messages, decide one turn at a time.
+"""Turn scheduling: join quick successive messages, decide one turn at a time per conversation.
 
-Customers often send a question in two or three quick messages. Each (conversation, author)
-gets a short quiet window (the debounce); when it passes, the buffered posts are handed over
-together. Turns of one conversation then run one at a time under a per-conversation lock, so
-answers arrive in order and the store sees one turn after the other; and at most ``limit`` turns
-run at once, so a burst of customers queues up instead of starving everything else of the CPU
-(each running turn is a thread computing embeddings and writing to the store).
+Customers often send a question in two or three quick messages. Each (group, author) gets a
+short quiet window (the debounce); when it passes, the buffered posts are handed over together.
+The caller picks the group (a thread, or a channel's top-level posts) and holds ``lock`` of the
+conversation it decides, so one conversation's turns run one at a time and answers arrive in
+order. At most ``limit`` turns run at once: a burst of customers queues up instead of starving
+everything else of the CPU (each running turn computes embeddings and writes to the store).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 
 
 class TurnQueue:
-    """Debounces posts per (conversation, author) and serializes turns per conversation."""
+    """Debounces posts per (group, author); bounds how many turns run; keeps per-conversation locks."""
 
-    def __init__(self, *, delay: float, handle: Callable[[list[Any]], Awaitable[None]], limit: int = 4) -> None:
+    def __init__(self, *, delay: float, handle: Callable[[list[Any]], Awaitable[None]], limit: int = 2) -> None:
         self.delay = delay
         self.limit = limit
         self._handle = handle
@@ -40,9 +40,9 @@ class TurnQueue:
             lock = self._locks[conversation] = asyncio.Lock()
         return lock
 
-    def add(self, *, conversation: str, author: str, item: Any) -> None:
+    def add(self, *, group: str, author: str, item: Any) -> None:
         """Buffer one post; a runner hands the batch over once the author has been quiet."""
-        key = (conversation, author)
+        key = (group, author)
         self._pending.setdefault(key, []).append(item)
         self._arrived[key] = asyncio.get_running_loop().time()
         if key not in self._runners:
@@ -78,7 +78,7 @@ class TurnQueue:
                 batch = self._pending.pop(key, [])
                 if not batch:
                     continue  # everything buffered was deleted meanwhile
-                async with self.lock(key[0]), self._running():
+                async with self._running():
                     await self._safely(batch)
         finally:
             self._runners.pop(key, None)

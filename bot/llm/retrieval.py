@@ -37,14 +37,14 @@ class SearchMemo:
         self._cache: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __call__(self, query: str, *, k: int = 5) -> Any:
-        """The cached result for ``(query, k)``, searching on a miss."""
+    def __call__(self, query: str, *, k: int = 5, query_vector: Any = None) -> Any:
+        """The cached result for ``(query, k)``, searching on a miss (with the caller's vector)."""
         key = (query, k)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        result = self.search(query, k=k)
+        result = self.search(query, k=k) if query_vector is None else self.search(query, k=k, query_vector=query_vector)
         with self._lock:
             self._cache[key] = result
             while len(self._cache) > self._size:

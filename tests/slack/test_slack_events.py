@@ -135,18 +135,23 @@ async def test_talk_to_a_person_button_hands_the_thread_over(baton):
 
 
 async def test_debounce_joins_quick_messages_into_one_turn(baton):
+    """Two quick top-level DMs are one question, answered in the first one's thread."""
     baton.adapter.messages.turns.delay = 0.3
     first = baton.say(channel="D0CUSTDM", user=CUSTOMER, text="hi")
     ts = first["event"]["ts"]
-    second = baton.say(channel="D0CUSTDM", user=CUSTOMER, text=VAT, thread_ts=ts)
+    second = baton.say(channel="D0CUSTDM", user=CUSTOMER, text=VAT)
     await baton.event(first)
     await baton.event(second)
-    await baton.slack.wait_for("chat.postMessage")
+    [reply] = await baton.slack.wait_for("chat.postMessage")
     await settle(baton)
     [decision] = baton.core.store.decisions()
-    assert decision.input_text == f"hi\n{VAT}"
-    assert len(baton.slack.calls_to("chat.postMessage")) == 1
+    assert decision.input_text == f"hi\n{VAT}" and decision.conversation_id == f"slack:D0CUSTDM:{ts}"
+    assert len(baton.slack.calls_to("chat.postMessage")) == 1 and reply.args["thread_ts"] == ts
     assert {c.args["timestamp"] for c in baton.slack.calls_to("reactions.remove")} == {ts, second["event"]["ts"]}
+    follow_up = baton.say(channel="D0CUSTDM", user=CUSTOMER, text="thanks! and the base currency?", thread_ts=ts)
+    await baton.event(follow_up)
+    await baton.slack.wait_for("chat.postMessage", count=2)
+    assert len(baton.core.store.decisions()) == 2
 
 
 async def test_our_own_team_in_a_slack_connect_channel_is_not_a_customer(baton):
