@@ -8,6 +8,7 @@ returns its outbox (or None when the platform is not configured). This is the on
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Any
 
@@ -68,6 +69,7 @@ def serve(*, settings: Settings, host: str, port: int) -> int:
     core = build_core(settings=settings, progress=True)
     app = build_web_app(core=core, settings=settings)
     app.cleanup_ctx.append(_operations)
+    gc.freeze()  # the loaded models never change: keep full collections from walking them (ack latency)
     print(f"Baton is running: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
     web.run_app(app, host=host, port=port, print=None)
     return 0

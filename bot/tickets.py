@@ -118,8 +118,12 @@ class TicketDesk:
         await self._refresh_card(ticket)
         return ActionResult(True, f"{ticket_id} resolved.", ticket)
 
-    async def agent_reply(self, *, ticket_id: str, agent_id: str, agent_name: str, text: str, internal: bool = False) -> ActionResult:
-        """Relay an agent's reply to the customer, or keep it on the card as an internal note."""
+    async def agent_reply(self, *, ticket_id: str, agent_id: str, agent_name: str, text: str, internal: bool = False, echo_in_card: bool = True) -> ActionResult:
+        """Relay an agent's reply to the customer, or keep it on the card as an internal note.
+
+        Replying to an unclaimed ticket claims it for that agent first (they have taken over).
+        ``echo_in_card`` is off when the reply was typed in the card's own thread.
+        """
         ticket = self.store.ticket(ticket_id=ticket_id)
         if ticket is None:
             return ActionResult(False, f"Ticket {ticket_id} does not exist.")
@@ -128,11 +132,14 @@ class TicketDesk:
         if internal:
             self.store.add_message(conversation_id=ticket.conversation_id, role=Role.AGENT, text=text, author_id=agent_id, author_name=agent_name, kind="internal_note", ticket_id=ticket_id, internal=True)
             return ActionResult(True, "Internal note kept on the card.", ticket)
+        if ticket.claimed_by is None and ticket.status in ("open", "released"):
+            await self.claim(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name)
         ref = self.conversation_ref(conversation_id=ticket.conversation_id)
         await self.say(reply=Reply(ref=ref, text=text, kind="agent", ticket_id=ticket_id, author_name=agent_name, idempotency_key=None), decision_id=None)
         self.store.mark_first_agent_reply(ticket_id=ticket_id, at=self.clock())
         self.store.set_human_active(conversation_id=ticket.conversation_id, active=True)
-        await self._in_card_thread(ticket, f"{agent_name} replied to the customer: {text}")
+        if echo_in_card:
+            await self._in_card_thread(ticket, f"{agent_name} replied to the customer: {text}")
         return ActionResult(True, "Reply sent to the customer.", self.store.ticket(ticket_id=ticket_id))
 
     async def send_suggested(self, *, ticket_id: str, agent_id: str, agent_name: str) -> ActionResult:
@@ -200,6 +207,10 @@ class TicketDesk:
             return
         outbox = self.outboxes.for_platform(ticket.card_refs["platform"])
         await outbox.update_card(card_ref=ticket.card_refs, card=card_from_ticket(ticket=ticket))
+
+    async def note_on_card(self, *, ticket: TicketRow, text: str) -> None:
+        """Post a note on the card's thread (kept, internal: never shown to the customer)."""
+        await self._in_card_thread(ticket, text)
 
     async def _in_card_thread(self, ticket: TicketRow, text: str) -> None:
         """Post on the card's thread and keep the note (internal: never shown to the customer)."""

@@ -46,11 +46,12 @@ def chat_json(*, sandbox: SandboxState, conversation: str) -> dict:
     }
 
 
-async def _handle(*, sandbox: SandboxState, message: InboundMessage) -> dict:
-    """Feed one customer message to the core and report what happened."""
+async def _handle(*, sandbox: SandboxState, message: InboundMessage, person_requested: bool = False) -> dict:
+    """Feed one customer message (or a 'talk to a person' press) to the core and report what happened."""
     message = dataclasses.replace(message, author=with_organisation(person=message.author, rules=sandbox.core.rules))
+    dialogue = sandbox.core.dialogue
     async with sandbox.turn_lock(conversation_key=message.ref.key):
-        result = await sandbox.core.dialogue.handle(message)
+        result = await (dialogue.request_person(message=message) if person_requested else dialogue.handle(message))
     sandbox.outbox.touch()
     return {"status": result.status, "ticket_id": result.ticket_id, "decision_id": result.decision_id, "decision": result.decision.to_dict() if result.decision else None}
 
@@ -118,7 +119,7 @@ async def post_customer_feedback(request: web.Request) -> web.Response:
     outcome = {"status": "recorded", "ticket_id": None}
     if action == "talk_to_person":
         message = InboundMessage(event_id=new_event_id(), ref=conversation_ref(conversation=conversation), author=person, text=TALK_TO_PERSON_TEXT)
-        outcome = await _handle(sandbox=sandbox, message=message)
+        outcome = await _handle(sandbox=sandbox, message=message, person_requested=True)
     sandbox.outbox.touch()
     return reply({**outcome, "chat": chat_json(sandbox=sandbox, conversation=conversation)})
 

@@ -160,9 +160,9 @@ def _exactly(names: tuple[str, ...]) -> re.Pattern:
 
 
 def bolt_app(*, client: AsyncWebClient, secret: str | None) -> AsyncApp:
-    """Bolt, acking before listeners run. The door (``SlackAdapter._signed``) is the one signature
-    check, so Bolt's own is off; the assistant-thread middlewares are off as Baton has no
-    assistant surface (they cost a third of Bolt's time per request)."""
+    """Bolt, acking before listeners run. The door (``valid_signature``) is the one signature
+    check, so Bolt's own is off; the assistant-thread middlewares are off too: Baton has no
+    assistant surface, and they would run on every request on the ack path."""
     return AsyncApp(
         client=client, signing_secret=secret or "", process_before_response=False, request_verification_enabled=False,
         attaching_conversation_kwargs_enabled=False, ignoring_self_assistant_message_events_enabled=False,

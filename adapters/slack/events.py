@@ -142,11 +142,8 @@ class MessageHandler:
         log.info("slack thread %s taken over by a person", key)
 
     async def _tell_card(self, ticket: Any, text: str) -> None:
-        """A note on the card's thread, kept like the core keeps its own (internal, never history)."""
-        self.store.add_message(conversation_id=ticket.conversation_id, role=Role.BOT, text=text, kind="card_note", ticket_id=ticket.id, internal=True)
-        if ticket.card_refs:
-            outbox = self.core.outboxes.for_platform(ticket.card_refs["platform"])
-            await outbox.post_in_card_thread(card_ref=ticket.card_refs, text=text)
+        """A note on the card's thread (internal, never history)."""
+        await self.core.desk.note_on_card(ticket=ticket, text=text)
 
     # --- agents under cards ----------------------------------------------------------------
 
@@ -160,7 +157,7 @@ class MessageHandler:
         if ticket_id is None:
             return
         internal = convert.is_internal(post.text, prefixes=self.options.internal_prefixes)
-        result = await self.core.desk.agent_reply(ticket_id=ticket_id, agent_id=post.user, agent_name=agent.display_name, text=post.text, internal=internal)
+        result = await self.core.desk.agent_reply(ticket_id=ticket_id, agent_id=post.user, agent_name=agent.display_name, text=post.text, internal=internal, echo_in_card=False)
         if not result.ok:
             await self.outbox.notify_agent(card_ref={"channel": post.channel}, agent_id=post.user, text=result.message)
 

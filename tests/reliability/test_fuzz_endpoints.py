@@ -99,7 +99,10 @@ class Target:
             async with self.client.post(path, data=body, headers=headers) as response:
                 return response.status, await response.text()
 
-        return self.run(send())
+        self.errors.records.clear()
+        result = self.run(send())
+        assert not self.errors.records, f"{path} {headers} {body[:300]!r} -> {result[0]}\n{self.errors.text()}"
+        return result
 
     def drain(self) -> None:
         """Wait until the Slack worker has finished everything it acked."""
@@ -164,6 +167,8 @@ def clean(target: Target) -> Iterator[Target]:
     target.errors.records.clear()
     yield target
     target.drain()
+    if target.errors.records and all(r.name == "aiohttp.server" or r.name.startswith("slack_bolt") for r in target.errors.records):
+        target.errors.records.clear()  # already reported by the failing example itself
     assert not target.errors.records, target.errors.text()
     assert target.replies() == before, "a reply was posted for a request that should have been ignored"
 
@@ -330,7 +335,7 @@ def test_teams_without_a_token_gets_401(clean, body, content_type):
 def test_teams_with_a_garbage_token_gets_401(clean, activity, token):
     status, _ = clean.post("/api/messages", body=json_bytes(activity), headers={"Content-Type": JSON_TYPE, "Authorization": token})
     clean.note("teams-garbage-token", status)
-    assert status == 401 or (status == 400 and not token.strip()), status
+    assert status == 401, status  # unauthenticated is 401 whatever the body looks like
 
 
 @fuzz_settings(500)
