@@ -143,6 +143,41 @@ class ActionHandler:
             result = await self.core.dialogue.request_person(message=InboundMessage(event_id=event_id, ref=ref, author=author, text=TALK_TEXT))
         log.info("talk-to-a-person click in %s: %s", key, result.status)
 
+    async def on_review_action(self, *, payload: dict, home_team: str | None) -> None:
+        """A reviewer's verdict on a sampled answer ("should have been escalated" / "fine")."""
+        from bot.ops.feedback import FeedbackError, parse_review_action, record_review
+
+        click = convert.click_from(payload)
+        parsed = parse_review_action(click.action) if click is not None else None
+        if click is None or parsed is None:
+            return
+        if not is_member(user_team=click.user_team, home_team=home_team):
+            log.warning("refused review action by user %s of team %s", click.user_id, click.user_team)
+            await self._tell(click, REFUSED)
+            return
+        verdict, decision_id = parsed
+        try:
+            record_review(store=self.core.store, decision_id=decision_id, verdict=verdict, by=click.user_id)
+        except FeedbackError as exc:
+            await self._tell(click, render.escape(str(exc)))
+            return
+        await self._tell(click, "Thanks, your verdict is recorded for the weekly review.")
+
+    def stats_reply(self, *, payload: dict, home_team: str | None) -> str:
+        """`/baton stats [7d]`: the five KPIs, for members of the installing workspace only."""
+        from bot.ops.config import ops_config
+        from bot.ops.digest import stats_text
+
+        if not is_member(user_team=payload.get("team_id"), home_team=home_team):
+            return REFUSED
+        words = (payload.get("text") or "").split()
+        if not words or words[0] != "stats":
+            return "Usage: `/baton stats [7d|30d|2026-11-01]`: the five KPIs for the period."
+        try:
+            return stats_text(store=self.core.store, since=words[1] if len(words) > 1 else "7d", config=ops_config(rules=self.core.rules))
+        except ValueError as exc:
+            return render.escape(str(exc))
+
     async def _tell(self, click: convert.Click, text: str) -> None:
         """An ephemeral note only the clicker sees, in the thread they clicked in."""
         await self.outbox.client.chat_postEphemeral(channel=click.channel, user=click.user_id, text=text, thread_ts=click.thread_ts)

@@ -99,7 +99,11 @@ class SlackAdapter:
         if problem:
             log.info("rejected a signed slack request: %s", problem)
             return web.json_response({"error": problem}, status=400)
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        try:
+            response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        except Exception:  # a shape Bolt cannot take: the sender's problem, never a 500
+            log.warning("bolt could not take a signed slack request; answered 400")
+            return web.json_response({"error": "payload could not be processed"}, status=400)
         return await to_aiohttp_response(response)
 
     def _signed(self, body: bytes, headers: Any) -> bool:
@@ -153,6 +157,20 @@ def register_listeners(*, bolt: AsyncApp, messages: MessageHandler, actions: Act
     bolt.action(_exactly(CARD_ACTIONS))(on_card)
     bolt.action(_exactly(ANSWER_ACTIONS))(on_answer)
     bolt.view(render.EDIT_CALLBACK)(on_submit)
+
+    async def on_review(ack: Any, body: dict, context: Any) -> None:
+        await ack()
+        worker.submit(actions.on_review_action(payload=body, home_team=_home(context)[0]))
+
+    async def on_command(ack: Any, body: dict, context: Any) -> None:
+        await ack(text=actions.stats_reply(payload=body, home_team=_home(context)[0]))
+
+    bolt.action(REVIEW_ACTION)(on_review)
+    bolt.command(STATS_COMMAND)(on_command)
+
+
+REVIEW_ACTION = re.compile(r"^review_[a-z_]+:\d+$")
+STATS_COMMAND = "/baton"
 
 
 def _exactly(names: tuple[str, ...]) -> re.Pattern:

@@ -238,6 +238,8 @@ def body_problem(*, body: str, content_type: str) -> str | None:
         form = parse_qs(body, keep_blank_values=True)
         if "ssl_check" in form:
             return None
+        if "command" in form:
+            return None if form["command"][0].startswith("/") else "slash command without a leading slash"
         if "payload" not in form:
             return "form has no payload"
         data = _json(form["payload"][0])
@@ -245,13 +247,34 @@ def body_problem(*, body: str, content_type: str) -> str | None:
     return f"unsupported content type {content_type or 'none'}"
 
 
+HANDLED_TYPES = frozenset({"url_verification", "event_callback", "block_actions", "view_submission", "view_closed", "app_rate_limited"})
+_FIELD_TYPES = {
+    "user": (dict, str), "team": (dict, str), "channel": (dict, str), "container": dict, "enterprise": (dict, str),
+    "team_id": str, "api_app_id": str, "event_id": str, "token": str, "challenge": str, "message": dict,
+    "is_enterprise_install": bool, "enterprise_id": str, "user_id": str, "channel_id": str, "trigger_id": str,
+}
+
+
 def shape_problem(data: dict) -> str | None:
     """The parts Bolt indexes without checking: an event's ``event``, an action's ``actions``, a ``view``."""
     kind = data.get("type")
     if not isinstance(kind, str):
         return "payload has no type"
+    if kind not in HANDLED_TYPES:
+        return f"payload type '{kind[:40]}' is not one Baton handles"
+    for key, allowed in _FIELD_TYPES.items():
+        if key in data and data[key] is not None and not isinstance(data[key], allowed):
+            return f"field {key} has the wrong type"
     if kind == "event_callback" and not isinstance((data.get("event") or None), dict):
         return "event_callback has no event"
+    if "event" in data and not isinstance(data["event"], dict):
+        return "event is not an object"
+    if "authorizations" in data and not (isinstance(data["authorizations"], list) and all(isinstance(a, dict) for a in data["authorizations"])):
+        return "authorizations is not a list of objects"
+    event = data.get("event") or {}
+    wrong = [k for k in ("channel", "user", "ts", "thread_ts", "text", "subtype", "team", "user_team") if k in event and event[k] is not None and not isinstance(event[k], str)]
+    if wrong:
+        return f"event field {wrong[0]} is not a string"
     if kind == "block_actions" and not (isinstance(data.get("actions"), list) and data["actions"] and all(isinstance(a, dict) for a in data["actions"])):
         return "block_actions has no actions"
     if kind in ("view_submission", "view_closed") and not isinstance(data.get("view"), dict):

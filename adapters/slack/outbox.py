@@ -68,6 +68,8 @@ class SlackOutbox:
         blocks = None
         if reply.kind == "answer" and (reply.buttons or reply.sources):
             blocks = render.answer_blocks(reply=reply, decision_id=reply.decision_id)
+        elif reply.buttons:
+            blocks = render.button_blocks(reply=reply)
         ts = await self.post(channel=reply.ref.channel, thread_ts=reply.ref.thread, text=render.reply_text(reply), blocks=blocks)
         if key:
             _remember(self._sent, key, ts)

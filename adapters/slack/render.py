@@ -202,6 +202,13 @@ def answer_blocks(*, reply: Reply, decision_id: int | None) -> list[dict]:
     return blocks + ([buttons] if buttons else [])
 
 
+def button_blocks(*, reply: Reply) -> list[dict]:
+    """A message with its own buttons (for example the weekly review's verdicts)."""
+    blocks = [section(mrkdwn(reply.text, SECTION_LIMIT))]
+    buttons = actions(reply.buttons, value=None, block_id="baton_buttons")
+    return blocks + ([buttons] if buttons else [])
+
+
 def reply_text(reply: Reply) -> str:
     """The message text of a reply: agents' replies carry their name, sources follow answers."""
     if reply.kind == "agent":

@@ -54,13 +54,14 @@ def messages_handler(*, adapter: Any, bot: Any, auth_required: bool) -> Handler:
     """The aiohttp handler for ``POST /api/messages``."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        if auth_required and not request.headers.get("Authorization"):
-            log.warning(texts.LOG_UNAUTHORIZED, "no Authorization header")
+        if auth_required and not request.headers.get("Authorization", "").startswith("Bearer "):
+            log.warning(texts.LOG_UNAUTHORIZED, "no Bearer token")
             return _error(401, "Unauthorized")
         try:
             activity = parse_activity(body=await request.read(), content_type=request.content_type)
         except BadActivity as problem:
-            return _error(400, str(problem))
+            # an unauthenticated caller learns nothing about our parser: 401 before 400
+            return _error(401, "Unauthorized") if auth_required else _error(400, str(problem))
         return await _process(adapter=adapter, bot=bot, activity=activity, auth=request.headers.get("Authorization", ""))
 
     return handle

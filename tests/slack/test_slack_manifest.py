@@ -55,11 +55,17 @@ def test_manifest_matches_the_official_schema(manifest):
     assert manifest["_metadata"]["major_version"] == 1
 
 
+def slash_commands() -> set[str]:
+    return set(re.findall(r'STATS_COMMAND = "(/[a-z]+)"', adapter_source()))
+
+
 def test_scopes_are_exactly_what_the_code_uses(manifest):
     methods, events = called_methods(), listened_events()
     assert methods == set(METHOD_SCOPES), "the adapter stopped calling a method: update METHOD_SCOPES and the manifest"
     assert events == set(EVENT_SUBSCRIPTIONS)
     needed = set().union(*(METHOD_SCOPES[m] for m in methods), *(EVENT_SUBSCRIPTIONS[e][1] for e in events))
+    if slash_commands():
+        needed.add("commands")
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
 
 
@@ -71,3 +77,5 @@ def test_events_interactivity_and_socket_mode_settings(manifest):
     assert settings["interactivity"] == {"is_enabled": True, "request_url": settings["event_subscriptions"]["request_url"]}
     assert settings["socket_mode_enabled"] is False  # docs/slack.md explains the Socket Mode switch
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert {c["command"] for c in manifest["features"]["slash_commands"]} == slash_commands()
+    assert all(c["url"] == settings["event_subscriptions"]["request_url"] for c in manifest["features"]["slash_commands"])
