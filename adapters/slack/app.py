@@ -104,6 +104,9 @@ class SlackAdapter:
         except Exception:  # a shape Bolt cannot take: the sender's problem, never a 500
             log.warning("bolt could not take a signed slack request; answered 400")
             return web.json_response({"error": "payload could not be processed"}, status=400)
+        if response.status >= 500:  # Bolt answers 500 when its own matching fails on a shape it cannot take
+            log.warning("bolt failed on a signed slack request; answered 400")
+            return web.json_response({"error": "payload could not be processed"}, status=400)
         return await to_aiohttp_response(response)
 
     def _signed(self, body: bytes, headers: Any) -> bool:

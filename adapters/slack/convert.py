@@ -277,6 +277,8 @@ def shape_problem(data: dict) -> str | None:
         return f"event field {wrong[0]} is not a string"
     if kind == "block_actions" and not (isinstance(data.get("actions"), list) and data["actions"] and all(isinstance(a, dict) for a in data["actions"])):
         return "block_actions has no actions"
+    if kind == "block_actions" and not all(isinstance(a.get("action_id"), str) for a in data["actions"]):
+        return "an action has no action_id"
     if kind in ("view_submission", "view_closed") and not isinstance(data.get("view"), dict):
         return f"{kind} has no view"
     return None
