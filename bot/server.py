@@ -38,7 +38,19 @@ def adapters_for(settings: Settings) -> list[Any]:
 
 
 async def _health(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
     return web.json_response({"status": "ok"})
+
+
+async def _ready(request: web.Request) -> web.Response:
+    """Readiness: the database answers and the models are loaded (503 otherwise)."""
+    core = request.app[CORE_KEY]
+    try:
+        await asyncio.to_thread(core.store.ping)
+    except Exception as exc:  # any database failure means "not ready", never a 500
+        log.warning("readiness check failed: %s", type(exc).__name__)
+        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+    return web.json_response({"status": "ready", "database": "ok", "knowledge_passages": len(core.knowledge.passages) if core.knowledge is not None else 0})
 
 
 def build_web_app(*, core: Core, settings: Settings) -> web.Application:
@@ -46,6 +58,7 @@ def build_web_app(*, core: Core, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[CORE_KEY] = core
     app.router.add_get("/healthz", _health)
+    app.router.add_get("/readyz", _ready)
     for adapter in adapters_for(settings):
         outbox = adapter.mount(app=app, core=core, settings=settings)
         if outbox is not None:

@@ -50,6 +50,11 @@ class Store:
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
+    def ping(self) -> None:
+        """A round trip to the database (raises when it is unreachable)."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
     # --- inbound events -----------------------------------------------------------------
 
     def remember_event(self, *, event_id: str, kind: str = "message") -> bool:
