@@ -113,7 +113,7 @@ class Dialogue:
         await self.desk.say(reply=holding, decision_id=decision_id)
         return ticket.id
 
-    async def _fail_safe(self, message: InboundMessage) -> TurnResult:  # noqa: D401
+    async def _fail_safe(self, message: InboundMessage) -> TurnResult:
         """Keep the message, open a ticket if the store allows, tell the customer a person follows up."""
         decision = Decision(action=Action.ESCALATE, triggers=[Trigger(Reason.LOW_CONFIDENCE, "the bot failed while deciding; a person must take this", ("internal error",), None, "error")])
         decision.summary = f'Customer wrote: "{message.text[:300]}" (the bot could not decide).'

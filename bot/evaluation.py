@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from bot.jsonlines import json_objects
 from bot.rules import Category, Rules
 from bot.types import Conversation, Decision, Reason, Role, Turn
 
@@ -51,19 +52,10 @@ class Suite:
 
 def _jsonl(path: Path) -> Iterable[tuple[int, dict]]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SuiteError(f"{path}: cannot read: {exc}") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SuiteError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict):
-            raise SuiteError(f"{path}:{number}: each line must be a JSON object")
-        yield number, item
+    return json_objects(text=text, source=str(path), error=SuiteError)
 
 
 def _case(item: dict, *, where: str) -> Case:

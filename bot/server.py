@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -92,4 +93,4 @@ def teams_package(*, settings: Settings, out_dir: str, version: str, domains: li
     """Build the Teams app package (wiring lives here, with the other adapter imports)."""
     from adapters.teams.package import build_package
 
-    return str(build_package(settings=settings, out_dir=__import__("pathlib").Path(out_dir), version=version, valid_domains=tuple(domains)))
+    return str(build_package(settings=settings, out_dir=Path(out_dir), version=version, valid_domains=tuple(domains)))

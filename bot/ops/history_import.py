@@ -11,13 +11,13 @@ when categories were labelled, a routing evaluation suite for `baton eval`.
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.jsonlines import json_objects
 from bot.ops.fmt import duration, pct, table
 from bot.ops.period import minutes_between, percentile
 from bot.rules import POLICY_TYPES
@@ -74,17 +74,7 @@ def _records(path: Path) -> list[tuple[str, dict]]:
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".csv":
         return [(f"{path}:{n}", row) for n, row in enumerate(csv.DictReader(text.splitlines()), 2)]
-    records = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise HistoryError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-            if not isinstance(item, dict):
-                raise HistoryError(f"{path}:{n}: each line must be a JSON object")
-            records.append((f"{path}:{n}", item))
-    return records
+    return [(f"{path}:{n}", item) for n, item in json_objects(text=text, source=str(path), error=HistoryError)]
 
 
 def read_history(*, path: Path) -> list[PastTicket]:
