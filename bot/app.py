@@ -20,6 +20,7 @@ from bot.outbox import OutboxRouter
 from bot.rules import Rules, load_rules
 from bot.settings import Settings
 from bot.store.db import make_engine, migrate
+from bot.store.durable import Deliveries, Inbox
 from bot.store.repo import Store
 from bot.tickets import TicketDesk
 from bot.types import utcnow
@@ -40,6 +41,7 @@ class Core:
     outboxes: OutboxRouter
     knowledge: Any = None
     encoder: Any = None
+    inbox: Inbox | None = None
 
 
 class KnowledgeSearcher:
@@ -99,6 +101,6 @@ def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, cloc
     decision_engine = build_models(rules=rules, knowledge_index=index, encoder=encoder, cache_dir=settings.cache_dir)
     decision_engine = wrap_engine(offline=decision_engine, settings=settings, store=store)
     router = outboxes or OutboxRouter()
-    desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock)
-    dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store))
-    return Core(settings=settings, rules=rules, store=store, engine=decision_engine, desk=desk, dialogue=dialogue, outboxes=router, knowledge=index, encoder=encoder)
+    desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock, deliveries=Deliveries(engine=engine_db))
+    dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store), replies_per_minute=settings.reply_limit_per_minute)
+    return Core(settings=settings, rules=rules, store=store, engine=decision_engine, desk=desk, dialogue=dialogue, outboxes=router, knowledge=index, encoder=encoder, inbox=Inbox(engine=engine_db, owner=settings.instance_name))

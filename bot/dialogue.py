@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.engine import DecisionEngine, customer_value
 from bot.gaps import GapTracker
@@ -42,20 +43,26 @@ class TurnResult:
 class Dialogue:
     """Handles customer messages; TicketDesk handles what agents do with the cards."""
 
-    def __init__(self, *, engine: DecisionEngine, desk: TicketDesk, gaps: GapTracker | None = None) -> None:
+    def __init__(self, *, engine: DecisionEngine, desk: TicketDesk, gaps: GapTracker | None = None, replies_per_minute: int | None = None) -> None:
         self.engine = engine
         self.desk = desk
         self.store = desk.store
         self.gaps = gaps
+        self.replies_per_minute = replies_per_minute
 
     async def handle(self, message: InboundMessage) -> TurnResult:
-        """One customer turn, end to end; never raises for a customer's message."""
-        if not self.store.remember_event(event_id=message.event_id):
+        """One customer turn, end to end; never raises for a customer's message.
+
+        A message carried by a durable inbox item that was being handled when its process died
+        is resumed: what was stored, decided or sent then is reused, nothing is done twice.
+        """
+        seen = self.store.mark_event(event_id=message.event_id, owner=message.delivery)
+        if seen == "duplicate":
             return TurnResult("duplicate")
         if not message.text.strip():
             return TurnResult("empty")
         try:
-            return await self._handle_new(message)
+            return await self._handle_new(message, resumed=seen == "resume")
         except Exception:
             log.exception("turn failed; escalating", extra={"event_id": message.event_id})
             return await self._fail_safe(message)
@@ -81,11 +88,13 @@ class Dialogue:
         ticket_id = await self._escalate(message=message, decision=decision, decision_id=saved.id, question=text)
         return TurnResult("escalated", decision, ticket_id, saved.id)
 
-    async def _handle_new(self, message: InboundMessage) -> TurnResult:
+    async def _handle_new(self, message: InboundMessage, *, resumed: bool = False) -> TurnResult:
         value = customer_value(rules=self.engine.rules, person=message.author)
         conversation_row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=value.tier)
-        history = self.store.history(conversation_id=conversation_row.id)
-        stored = self.store.add_message(conversation_id=conversation_row.id, role=Role.CUSTOMER, text=message.text, author_id=message.author.platform_id, author_name=message.author.display_name, platform_message_id=message.message_id, at=message.sent_at)
+        stored = self._stored_customer_message(message=message, conversation_id=conversation_row.id, resumed=resumed)
+        history = self.store.history(conversation_id=conversation_row.id, before_id=stored.id)
+        if resumed and (result := await self._resume(message=message, message_row_id=stored.id, history=history)):
+            return result
         ticket = self.store.active_ticket(conversation_id=conversation_row.id)
         if ticket is not None:
             await self.desk.mirror_customer_message(ticket=ticket, message=message)
@@ -94,12 +103,49 @@ class Dialogue:
             return TurnResult("silent")
         conversation = Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref)
         decision = await asyncio.to_thread(self.engine.decide, conversation)
+        if decision.action == Action.ANSWER and self._over_reply_limit(conversation_row.id):
+            _hand_over(decision, Trigger(Reason.LOW_CONFIDENCE, f"the bot already replied {self.replies_per_minute} times in this conversation within a minute", ("reply rate limit",), None, "reply_limit"))
         row = self.store.save_decision(conversation_id=conversation_row.id, message_id=stored.id, decision=decision, input_text=message.text)
         if decision.action == Action.ANSWER:
             await self._answer(message=message, decision=decision, decision_id=row.id)
             return TurnResult("answered", decision, decision_id=row.id)
         ticket_id = await self._escalate(message=message, decision=decision, decision_id=row.id)
         return TurnResult("escalated", decision, ticket_id, row.id)
+
+    def _over_reply_limit(self, conversation_id: str) -> bool:
+        """True when the bot has replied ``replies_per_minute`` times in the last minute here:
+        a loop with another bot, or a flood, goes to a person instead of more answers."""
+        if not self.replies_per_minute:
+            return False
+        since = self.desk.clock() - timedelta(minutes=1)
+        return self.store.count_messages(conversation_id=conversation_id, role=Role.BOT, since=since) >= self.replies_per_minute
+
+    def _stored_customer_message(self, *, message: InboundMessage, conversation_id: str, resumed: bool):
+        """The customer's message row: kept by an earlier attempt of a resumed turn, else new."""
+        if resumed and (row := self.store.find_message(conversation_id=conversation_id, platform_message_id=message.message_id, role=Role.CUSTOMER)):
+            return row
+        return self.store.add_message(conversation_id=conversation_id, role=Role.CUSTOMER, text=message.text, author_id=message.author.platform_id, author_name=message.author.display_name, platform_message_id=message.message_id, at=message.sent_at)
+
+    async def _resume(self, *, message: InboundMessage, message_row_id: int, history: list) -> TurnResult | None:
+        """Finish a turn an earlier attempt decided: the same answer, or the same ticket.
+
+        None when the earlier attempt died before deciding (the turn then runs normally). The
+        engine decides again for the reply's text; if it no longer answers, the case escalates.
+        """
+        prior = self.store.decision_for_message(message_id=message_row_id)
+        if prior is None:
+            return None
+        conversation = Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref)
+        decision = await asyncio.to_thread(self.engine.decide, conversation)
+        if prior.action == Action.ANSWER.value and decision.action == Action.ANSWER:
+            await self._answer(message=message, decision=decision, decision_id=prior.id)
+            return TurnResult("answered", decision, decision_id=prior.id)
+        ticket = self.store.ticket_for_decision(decision_id=prior.id)
+        if ticket is None:
+            return TurnResult("escalated", decision, await self._escalate(message=message, decision=decision, decision_id=prior.id), prior.id)
+        await self.desk.ensure_card(ticket=ticket)
+        await self._hold(message=message, decision=decision, decision_id=prior.id, ticket_id=ticket.id)
+        return TurnResult("escalated", decision, ticket.id, prior.id)
 
     async def _answer(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> None:
         reply = Reply(ref=message.ref, text=decision.answer or "", sources=tuple(decision.sources), kind="answer", buttons=ANSWER_BUTTONS, idempotency_key=f"answer:{message.event_id}", ticket_id=None, decision_id=decision_id)
@@ -109,9 +155,13 @@ class Dialogue:
         ticket = await self.desk.open_ticket(message=message, decision=decision, decision_id=decision_id)
         if self.gaps is not None and decision.missing_knowledge and Reason.LOW_CONFIDENCE in decision.reasons:
             self.gaps.record(question=question or message.text, ticket_id=ticket.id)
-        holding = Reply(ref=message.ref, text=holding_message(decision=decision), kind="holding", ticket_id=ticket.id, idempotency_key=f"holding:{message.event_id}")
-        await self.desk.say(reply=holding, decision_id=decision_id)
+        await self._hold(message=message, decision=decision, decision_id=decision_id, ticket_id=ticket.id)
         return ticket.id
+
+    async def _hold(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, ticket_id: str) -> None:
+        """Tell the customer a person will follow up (at most once per message)."""
+        holding = Reply(ref=message.ref, text=holding_message(decision=decision), kind="holding", ticket_id=ticket_id, idempotency_key=f"holding:{message.event_id}")
+        await self.desk.say(reply=holding, decision_id=decision_id)
 
     async def _fail_safe(self, message: InboundMessage) -> TurnResult:
         """Keep the message, open a ticket if the store allows, tell the customer a person follows up."""
@@ -127,10 +177,20 @@ class Dialogue:
             log.exception("could not open a fallback ticket", extra={"event_id": message.event_id})
             ticket_id = None
         try:
-            await self.desk.say(reply=Reply(ref=message.ref, text=FALLBACK_TEXT, kind="holding", ticket_id=ticket_id), decision_id=None)
+            await self.desk.say(reply=Reply(ref=message.ref, text=FALLBACK_TEXT, kind="holding", ticket_id=ticket_id, idempotency_key=f"fallback:{message.event_id}"), decision_id=None)
         except Exception:
             log.exception("could not tell the customer", extra={"event_id": message.event_id})
         return TurnResult("failed", decision, ticket_id)
+
+
+def _hand_over(decision: Decision, trigger: Trigger) -> None:
+    """Turn an answer into a handoff for ``trigger``; the drafted answer becomes the suggestion."""
+    from bot.engine import recommendation
+
+    decision.action = Action.ESCALATE
+    decision.triggers.insert(0, trigger)
+    draft, decision.answer = decision.answer, None
+    decision.suggested_reply, decision.internal_action = recommendation(decision=decision, draft=draft)
 
 
 def _force_person(decision: Decision) -> None:

@@ -40,6 +40,9 @@ class PlatformOutbox(Protocol):
 
     async def notify_agent(self, *, card_ref: dict[str, Any], agent_id: str, text: str) -> None: ...
 
+    # Optional: ``async def find_post(self, *, key: str, channel: str, thread: str | None) -> str | None``
+    # finds a post tagged with an idempotency key (the delivery log asks before posting again).
+
 
 class OutboxRouter:
     """Dispatches to the outbox of the right platform; unknown platforms raise clearly."""

@@ -79,6 +79,8 @@ def holding_message(*, decision: Decision) -> str:
         return (f"Thanks for letting us know. Because this concerns {topic}, a member of our team will "
                 f"handle it personally and reply within {when}. For your safety, please don't share "
                 "passwords, full card numbers or verification codes in this chat.")
+    if "reply_limit" in kinds:
+        return f"I've asked a person from our team to pick up this conversation; they'll reply here within {when}."
     if Reason.HUMAN_REQUESTED in reasons:
         return f"Of course. I've asked a person from our team to take over; they'll reply here within {when}."
     if Reason.EMOTIONAL in reasons:

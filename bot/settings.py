@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     port: int = Field(default=3978, ge=1, le=65535)
     log_level: str = "INFO"
     log_customer_text: bool = False
+    log_format: str = Field(default="auto", description="json, text, or auto: JSON lines for `baton serve`, text for the other commands.")
+    instance: str = Field(default="", description="This process's stable name among replicas (default host:port); it takes back its own unfinished events after a restart.")
+    reply_limit_per_minute: int = Field(default=6, ge=1, description="Bot replies per conversation per minute; past it the conversation goes to a person.")
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias=_alias("SLACK_BOT_TOKEN", "BATON_SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=_alias("SLACK_SIGNING_SECRET", "BATON_SLACK_SIGNING_SECRET"))
@@ -79,10 +82,25 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
 
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        chosen = value.strip().lower()
+        if chosen not in {"auto", "json", "text"}:
+            raise ValueError("must be one of auto, json, text")
+        return chosen
+
     @property
     def effective_database_url(self) -> str:
         """The configured database URL, or a SQLite file in the home folder."""
         return self.database_url or f"sqlite:///{(self.home / 'baton.db').as_posix()}"
+
+    @property
+    def instance_name(self) -> str:
+        """The configured instance name, or host:port (stable across restarts of one replica)."""
+        import socket
+
+        return self.instance or f"{socket.gethostname()}:{self.port}"
 
     @property
     def index_dir(self) -> Path:

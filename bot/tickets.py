@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.cards import card_from_ticket
+from bot.delivery import OnceOnly, card_key
 from bot.engine import customer_value
 from bot.outbox import OutboxRouter, QueueTarget
 from bot.rules import Rules
 from bot.store.models import TicketRow
+from bot.store.durable import Deliveries
 from bot.store.repo import ClaimResult, Store, new_ticket_id
 from bot.types import ConversationRef, Decision, InboundMessage, Reply, Role, utcnow
 
@@ -34,17 +38,24 @@ class ActionResult:
 class TicketDesk:
     """The only place tickets change state; adapters call it for every card action."""
 
-    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, clock=utcnow) -> None:
+    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, clock=utcnow, deliveries: Deliveries | None = None) -> None:
         self.store = store
         self.rules = rules
         self.outboxes = outboxes
         self.clock = clock
+        self.once = OnceOnly(deliveries=deliveries)
 
     # --- opening and messages --------------------------------------------------------------
 
     async def open_ticket(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> TicketRow:
         """Store the ticket with the seven card fields and post its card to the owner queue."""
         ticket = self.store.create_ticket(ticket=self._new_ticket(message=message, decision=decision, decision_id=decision_id))
+        return await self.ensure_card(ticket=ticket)
+
+    async def ensure_card(self, *, ticket: TicketRow) -> TicketRow:
+        """Post the ticket's card unless it is already up (a recovered turn calls this again)."""
+        if ticket.card_refs:
+            return ticket
         try:
             card_ref = await self._post_card(ticket)
         except Exception:
@@ -75,8 +86,16 @@ class TicketDesk:
     async def say(self, *, reply: Reply, decision_id: int | None) -> str | None:
         """Send a bot reply to the customer and keep it in the conversation history."""
         outbox = self.outboxes.for_platform(reply.ref.platform)
-        message_id = await outbox.send_reply(reply)
+        key = reply.idempotency_key
+
+        async def send() -> dict:
+            return {"message_id": await outbox.send_reply(reply)}
+
+        delivered = await self.once.run(key=key, platform=reply.ref.platform, send=send, find=_finder(outbox, key=key, channel=reply.ref.channel, thread=reply.ref.thread, wrap=lambda ts: {"message_id": ts}))
+        message_id = delivered.result.get("message_id")
         role = Role.AGENT if reply.kind == "agent" else Role.BOT
+        if not delivered.fresh and self.store.find_message(conversation_id=reply.ref.key, platform_message_id=message_id, role=role) is not None:
+            return message_id  # sent and kept by an earlier attempt of this turn
         sources = [{"doc_id": s.doc_id, "title": s.title, "anchor": s.anchor, "url": s.url, "score": s.score} for s in reply.sources]
         self.store.add_message(conversation_id=reply.ref.key, role=role, text=reply.text, author_name=reply.author_name or "Baton", platform_message_id=message_id, kind=reply.kind, sources=sources, ticket_id=reply.ticket_id)
         return message_id
@@ -118,11 +137,12 @@ class TicketDesk:
         await self._refresh_card(ticket)
         return ActionResult(True, f"{ticket_id} resolved.", ticket)
 
-    async def agent_reply(self, *, ticket_id: str, agent_id: str, agent_name: str, text: str, internal: bool = False, echo_in_card: bool = True) -> ActionResult:
+    async def agent_reply(self, *, ticket_id: str, agent_id: str, agent_name: str, text: str, internal: bool = False, echo_in_card: bool = True, key: str | None = None) -> ActionResult:
         """Relay an agent's reply to the customer, or keep it on the card as an internal note.
 
         Replying to an unclaimed ticket claims it for that agent first (they have taken over).
-        ``echo_in_card`` is off when the reply was typed in the card's own thread.
+        ``echo_in_card`` is off when the reply was typed in the card's own thread; ``key`` (the
+        agent's platform message) makes a recovered relay post at most once.
         """
         ticket = self.store.ticket(ticket_id=ticket_id)
         if ticket is None:
@@ -135,7 +155,7 @@ class TicketDesk:
         if ticket.claimed_by is None and ticket.status in ("open", "released"):
             await self.claim(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name)
         ref = self.conversation_ref(conversation_id=ticket.conversation_id)
-        await self.say(reply=Reply(ref=ref, text=text, kind="agent", ticket_id=ticket_id, author_name=agent_name, idempotency_key=None), decision_id=None)
+        await self.say(reply=Reply(ref=ref, text=text, kind="agent", ticket_id=ticket_id, author_name=agent_name, idempotency_key=key), decision_id=None)
         self.store.mark_first_agent_reply(ticket_id=ticket_id, at=self.clock())
         self.store.set_human_active(conversation_id=ticket.conversation_id, active=True)
         if echo_in_card:
@@ -200,7 +220,14 @@ class TicketDesk:
             log.warning("no platform is configured for queue %s; ticket %s is in the store only", ticket.queue, ticket.id)
             return None
         outbox = self.outboxes.for_platform(target.platform)
-        return await outbox.post_card(target=target, card=card_from_ticket(ticket=ticket))
+        key = card_key(ticket.id)
+
+        async def send() -> dict:
+            return await outbox.post_card(target=target, card=card_from_ticket(ticket=ticket))
+
+        wrap = lambda ts: {"platform": target.platform, "channel": target.channel, "message_id": ts}  # noqa: E731
+        delivered = await self.once.run(key=key, platform=target.platform, send=send, find=_finder(outbox, key=key, channel=target.channel, thread=None, wrap=wrap))
+        return delivered.result
 
     async def _refresh_card(self, ticket: TicketRow) -> None:
         if not ticket.card_refs:
@@ -223,6 +250,19 @@ class TicketDesk:
     def conversation_ref(self, *, conversation_id: str) -> ConversationRef:
         row = self.store.conversation(conversation_id=conversation_id)
         return ConversationRef(platform=row.platform, channel=row.channel, thread=row.thread, native=dict(row.native))
+
+
+def _finder(outbox: Any, *, key: str | None, channel: str, thread: str | None, wrap: Callable[[str], dict]) -> Callable[[], Awaitable[dict | None]] | None:
+    """How to look for an earlier attempt's post on the platform (None when the adapter cannot)."""
+    find_post = getattr(outbox, "find_post", None)
+    if key is None or find_post is None:
+        return None
+
+    async def find() -> dict | None:
+        found = await find_post(key=key, channel=channel, thread=thread)
+        return wrap(found) if found else None
+
+    return find
 
 
 def _minutes(value: int) -> timedelta:

@@ -88,6 +88,7 @@ class InboundMessage:
     text: str
     sent_at: datetime = field(default_factory=utcnow)
     message_id: str | None = None
+    delivery: str | None = None  # the durable inbox item carrying it: a recovered turn resumes, not skips
 
 
 @dataclass(frozen=True, slots=True)

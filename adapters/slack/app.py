@@ -27,6 +27,7 @@ from adapters.slack import convert, render
 from adapters.slack.actions import ANSWER_ACTIONS, CARD_ACTIONS, ActionHandler, submission_errors
 from adapters.slack.directory import SlackDirectory
 from adapters.slack.events import MessageHandler
+from adapters.slack.inbox import CONTEXT_KEY, SlackInbox, home_of
 from adapters.slack.options import SlackOptions, options_from
 from adapters.slack.outbox import ChannelPacer, SlackOutbox
 from adapters.slack.worker import Worker
@@ -67,12 +68,6 @@ def valid_signature(*, secret: str | None, body: bytes, headers: Any, now: float
     return hmac.compare_digest(f"v0={expected}", given)
 
 
-def _home(context: Any) -> tuple[str | None, str | None]:
-    """The installing team and the bot's user id, from Bolt's auth.test-based authorization."""
-    result = context.authorize_result
-    return (result.team_id if result else context.team_id), (result.bot_user_id if result else context.bot_user_id)
-
-
 @dataclass
 class SlackAdapter:
     """Everything one mounted Slack adapter owns, with its HTTP handler and lifecycle hooks."""
@@ -82,6 +77,7 @@ class SlackAdapter:
     messages: MessageHandler
     actions: ActionHandler
     worker: Worker
+    inbox: SlackInbox
     signing_secret: str | None = field(repr=False)
     app_token: str | None = field(repr=False)
     socket: Any = field(default=None)
@@ -104,7 +100,7 @@ class SlackAdapter:
         except Exception:  # a shape Bolt cannot take: the sender's problem, never a 500
             log.warning("bolt could not take a signed slack request; answered 400")
             return web.json_response({"error": "payload could not be processed"}, status=400)
-        if response.status >= 500:  # Bolt answers 500 when its own matching fails on a shape it cannot take
+        if response.status == 500:  # Bolt answers 500 when its own matching fails on a shape it cannot take (503 is ours: "store failed, deliver again")
             log.warning("bolt failed on a signed slack request; answered 400")
             return web.json_response({"error": "payload could not be processed"}, status=400)
         return await to_aiohttp_response(response)
@@ -113,8 +109,10 @@ class SlackAdapter:
         return valid_signature(secret=self.signing_secret, body=body, headers=headers)
 
     async def start(self, app: web.Application) -> None:
-        """on_startup: start the worker loop; open Socket Mode when an app token is configured."""
+        """on_startup: start the worker loop and the inbox's recovery sweep; open Socket Mode
+        when an app token is configured."""
         self.worker.start()
+        self.worker.loop.call_soon_threadsafe(self.inbox.start_sweeping)
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -126,6 +124,7 @@ class SlackAdapter:
         if self.socket is not None:
             await self.socket.close_async()
         await self.drain(timeout=5.0)
+        self.worker.loop.call_soon_threadsafe(self.inbox.stop_sweeping)
         await self.worker.stop()
 
     async def drain(self, *, timeout: float = 5.0) -> None:
@@ -134,26 +133,29 @@ class SlackAdapter:
         await self.worker.call(self.messages.turns.drain(timeout=timeout))
 
 
-def register_listeners(*, bolt: AsyncApp, messages: MessageHandler, actions: ActionHandler, worker: Worker) -> None:
-    """Bolt listeners: each acks at once and hands the payload to the worker loop."""
+def register_listeners(*, bolt: AsyncApp, messages: MessageHandler, actions: ActionHandler, worker: Worker, inbox: SlackInbox) -> None:
+    """Bolt listeners: each acks at once and hands the payload to the worker loop. Events were
+    stored by the inbox middleware first; only a new one is handed over (a redelivery is not)."""
+    bolt.use(inbox.middleware)
 
     async def on_event(body: dict, context: Any) -> None:
-        home_team, bot_user_id = _home(context)
-        worker.submit(messages.on_event(body=body, home_team=home_team, bot_user_id=bot_user_id))
+        key, new = context.get(CONTEXT_KEY) or (None, False)
+        if new:
+            worker.submit(inbox.process(key=key))
 
     async def on_card(ack: Any, body: dict, context: Any) -> None:
         await ack()
-        worker.submit(actions.on_card_action(payload=body, home_team=_home(context)[0]))
+        worker.submit(actions.on_card_action(payload=body, home_team=home_of(context)[0]))
 
     async def on_answer(ack: Any, body: dict, context: Any) -> None:
         await ack()
-        worker.submit(actions.on_answer_action(payload=body, home_team=_home(context)[0]))
+        worker.submit(actions.on_answer_action(payload=body, home_team=home_of(context)[0]))
 
     async def on_submit(ack: Any, body: dict, context: Any) -> None:
         errors = submission_errors(body.get("view") or {})
         await (ack(response_action="errors", errors=errors) if errors else ack())
         if not errors:
-            worker.submit(actions.on_submission(payload=body, home_team=_home(context)[0]))
+            worker.submit(actions.on_submission(payload=body, home_team=home_of(context)[0]))
 
     bolt.event("message")(on_event)
     bolt.event("app_mention")(on_event)
@@ -163,10 +165,10 @@ def register_listeners(*, bolt: AsyncApp, messages: MessageHandler, actions: Act
 
     async def on_review(ack: Any, body: dict, context: Any) -> None:
         await ack()
-        worker.submit(actions.on_review_action(payload=body, home_team=_home(context)[0]))
+        worker.submit(actions.on_review_action(payload=body, home_team=home_of(context)[0]))
 
     async def on_command(ack: Any, body: dict, context: Any) -> None:
-        await ack(text=actions.stats_reply(payload=body, home_team=_home(context)[0]))
+        await ack(text=actions.stats_reply(payload=body, home_team=home_of(context)[0]))
 
     bolt.action(REVIEW_ACTION)(on_review)
     bolt.command(STATS_COMMAND)(on_command)
@@ -201,6 +203,7 @@ def build_adapter(*, core: Core, settings: Settings, options: SlackOptions | Non
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt = bolt_app(client=client, secret=secret)
     worker = Worker()
-    register_listeners(bolt=bolt, messages=messages, actions=actions, worker=worker)
+    inbox = SlackInbox(inbox=core.inbox, process=messages.on_event)
+    register_listeners(bolt=bolt, messages=messages, actions=actions, worker=worker, inbox=inbox)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
-    return SlackAdapter(bolt=bolt, outbox=outbox, messages=messages, actions=actions, worker=worker, signing_secret=secret, app_token=app_token)
+    return SlackAdapter(bolt=bolt, outbox=outbox, messages=messages, actions=actions, worker=worker, inbox=inbox, signing_secret=secret, app_token=app_token)

@@ -37,6 +37,7 @@ class SlackPost:
     channel_type: str | None = None
     ext_shared: bool = False
     profile: dict | None = None
+    delivery: str | None = None  # the durable inbox item that carried it
 
     @property
     def root(self) -> str:
@@ -187,7 +188,7 @@ def inbound(*, posts: list[SlackPost], author: Person, ref: ConversationRef) -> 
     """
     first = posts[0]
     text = "\n".join(p.text for p in posts if p.text)
-    return InboundMessage(event_id=first.event_id, ref=ref, author=author, text=text, message_id=first.ts)
+    return InboundMessage(event_id=first.event_id, ref=ref, author=author, text=text, message_id=first.ts, delivery=first.delivery)
 
 
 def is_internal(text: str, *, prefixes: tuple[str, ...]) -> bool:

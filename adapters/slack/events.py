@@ -44,54 +44,56 @@ class MessageHandler:
         self.queue_channels = queue_channels
         self.turns = TurnQueue(delay=options.debounce_seconds, handle=self._turn, limit=options.max_turns)
 
-    async def on_event(self, *, body: dict, home_team: str | None, bot_user_id: str | None) -> None:
-        """Entry point for ``message`` and ``app_mention`` events; never raises.
+    async def on_event(self, *, body: dict, home_team: str | None, bot_user_id: str | None, delivery: str | None = None) -> bool:
+        """Entry point for ``message`` and ``app_mention`` events (raises only for the inbox to retry).
 
         Events of one channel are handled one after the other, in arrival order, so two quick
         agent replies reach the customer in the order they were written, and an edit finds
-        the message it edits.
+        the message it edits. Returns True when the event joined a customer turn: the turn
+        marks its inbox item ``delivery`` done when it ends.
         """
         event = body.get("event") or {}
-        try:
-            async with self.turns.lock(f"channel:{event.get('channel')}"):
-                await self._route(body, event, home_team, bot_user_id)
-        except Exception:
-            log.exception("slack event failed", extra={"event_id": body.get("event_id")})
+        async with self.turns.lock(f"channel:{event.get('channel')}"):
+            return await self._route(body, event, home_team, bot_user_id, delivery)
 
-    async def _route(self, body: dict, event: dict, home_team: str | None, bot_user_id: str | None) -> None:
+    async def _route(self, body: dict, event: dict, home_team: str | None, bot_user_id: str | None, delivery: str | None) -> bool:
         kind = convert.event_kind(event)
         if kind == "message":
-            await self._message(body, home_team, bot_user_id)
-        elif kind in ("edit", "delete") and self._first_time(f"slack-event:{body.get('event_id')}"):
+            return await self._message(body, home_team, bot_user_id, delivery)
+        if kind in ("edit", "delete") and self._first_time(f"slack-event:{body.get('event_id')}", delivery):
             await (self._edit(event, bot_user_id) if kind == "edit" else self._delete(event))
+        return False
 
-    def _first_time(self, key: str) -> bool:
-        """Persisted dedupe at the door: redeliveries and message+app_mention twins stop here."""
-        return self.store.remember_event(event_id=key, kind="slack")
+    def _first_time(self, key: str, delivery: str | None) -> bool:
+        """Persisted dedupe: message+app_mention twins stop here. The inbox item that marked a
+        key may pass again (it is being recovered after a crash)."""
+        return self.store.mark_event(event_id=key, kind="slack", owner=delivery) != "duplicate"
 
     def _is_queue_channel(self, channel: str) -> bool:
         return channel in self.queue_channels or channel in self.outbox.card_channels
 
-    async def _message(self, body: dict, home_team: str | None, bot_user_id: str | None) -> None:
+    async def _message(self, body: dict, home_team: str | None, bot_user_id: str | None, delivery: str | None) -> bool:
         post = convert.post_from(body=body, bot_user_id=bot_user_id)
-        if post is None or not self._first_time(f"slack-msg:{post.channel}:{post.ts}"):
-            return
+        if post is None or not self._first_time(f"slack-msg:{post.channel}:{post.ts}", delivery):
+            return False
+        post = dataclasses.replace(post, delivery=delivery)
         if self._is_queue_channel(post.channel):
             if post.is_reply:
                 await self._card_reply(post, home_team)
-            return
+            return False
         author = await self.directory.person(user_id=post.user, user_team=post.user_team, home_team=home_team, profile=post.profile)
         key = convert.conversation_ref(post=post).key
         if post.is_reply and self._is_takeover(key, author):
             async with self.turns.lock(key):
                 await self._takeover(key, post, author)
-            return
+            return False
         if post.ext_shared and not author.external:
-            return
+            return False
         if self._bot_may_reply(key):
             await self._react("reactions_add", post)
         group = key if post.is_reply else f"{post.channel}:top-level"  # quick new posts join the first one's thread
         self.turns.add(group=group, author=post.user, item=(post, author))
+        return True
 
     # --- customer turns --------------------------------------------------------------------
 
@@ -99,6 +101,7 @@ class MessageHandler:
         """One debounced turn in the first post's thread: the core decides, then un-react."""
         posts = [post for post, _ in batch]
         first, author = batch[0]
+        deliveries = [post.delivery for post in posts if post.delivery]
         try:
             permalink = await self.directory.permalink(channel=first.channel, ts=first.root)
             channel_name = await self.directory.channel_name(first.channel)
@@ -106,9 +109,23 @@ class MessageHandler:
             async with self.turns.lock(ref.key):
                 result = await self.core.dialogue.handle(convert.inbound(posts=posts, author=author, ref=ref))
             log.info("slack turn %s: %s", first.event_id, result.status)
+        except Exception as exc:
+            self._give_back(deliveries, error=type(exc).__name__)
+            raise
+        else:
+            self._finish(deliveries)
         finally:
             for post in posts:
                 await self._react("reactions_remove", post)
+
+    def _finish(self, deliveries: list[str]) -> None:
+        if self.core.inbox is not None and deliveries:
+            self.core.inbox.finish(keys=deliveries)
+
+    def _give_back(self, deliveries: list[str], *, error: str) -> None:
+        """The turn failed before the core could take it: its events are retried by the sweep."""
+        for key in deliveries if self.core.inbox is not None else []:
+            self.core.inbox.give_back(key=key, error=error)
 
     def _bot_may_reply(self, key: str) -> bool:
         """False when a person handles the thread: then the bot shows no sign of working."""
@@ -157,7 +174,7 @@ class MessageHandler:
         if ticket_id is None:
             return
         internal = convert.is_internal(post.text, prefixes=self.options.internal_prefixes)
-        result = await self.core.desk.agent_reply(ticket_id=ticket_id, agent_id=post.user, agent_name=agent.display_name, text=post.text, internal=internal, echo_in_card=False)
+        result = await self.core.desk.agent_reply(ticket_id=ticket_id, agent_id=post.user, agent_name=agent.display_name, text=post.text, internal=internal, echo_in_card=False, key=f"relay:{post.channel}:{post.ts}")
         if not result.ok:
             await self.outbox.notify_agent(card_ref={"channel": post.channel}, agent_id=post.user, text=result.message)
 

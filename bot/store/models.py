@@ -30,6 +30,7 @@ class InboundEvent(SQLModel, table=True):
     __tablename__ = "inbound_events"
     event_id: str = Field(primary_key=True, max_length=255)
     kind: str = Field(default="message", max_length=40)
+    owner: str | None = Field(default=None, max_length=255)  # the inbox delivery that may resume it
     received_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

@@ -59,13 +59,23 @@ class Store:
 
     def remember_event(self, *, event_id: str, kind: str = "message") -> bool:
         """Record an event id; False when it was seen before (a redelivery)."""
+        return self.mark_event(event_id=event_id, kind=kind) == "new"
+
+    def mark_event(self, *, event_id: str, kind: str = "message", owner: str | None = None) -> str:
+        """Record an event id: ``new``, ``duplicate``, or ``resume`` when ``owner`` (a durable
+        inbox delivery) marked it before: that delivery is being recovered after a crash."""
         with self.session() as session:
-            session.add(InboundEvent(event_id=event_id, kind=kind))
+            session.add(InboundEvent(event_id=event_id, kind=kind, owner=owner))
             try:
                 session.commit()
+                return "new"
             except IntegrityError:
-                return False
-        return True
+                session.rollback()
+            if owner is not None:
+                seen = session.get(InboundEvent, event_id)
+                if seen is not None and seen.owner == owner:
+                    return "resume"
+        return "duplicate"
 
     # --- conversations and messages -------------------------------------------------------
 
@@ -102,6 +112,22 @@ class Store:
             session.commit()
             return row
 
+    def find_message(self, *, conversation_id: str, platform_message_id: str | None, role: Role) -> MessageRow | None:
+        """A stored message of this conversation by its platform id (a recovered turn finds its own)."""
+        if not platform_message_id:
+            return None
+        query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, MessageRow.platform_message_id == platform_message_id, MessageRow.role == role.value)
+        with self.session() as session:
+            return session.exec(query.order_by(col(MessageRow.id))).first()
+
+    def count_messages(self, *, conversation_id: str, role: Role, since: datetime) -> int:
+        """How many messages of one role a conversation got since a moment (reply rate limit)."""
+        from sqlalchemy import func
+
+        query = select(func.count()).select_from(MessageRow).where(MessageRow.conversation_id == conversation_id, MessageRow.role == role.value, col(MessageRow.at) >= since, col(MessageRow.internal).is_(False))
+        with self.session() as session:
+            return int(session.exec(query).one())
+
     def edit_message(self, *, platform_message_id: str, text: str | None, deleted: bool = False) -> MessageRow | None:
         """Apply a platform edit or deletion to a stored message."""
         with self.session() as session:
@@ -114,14 +140,13 @@ class Store:
             session.commit()
             return row
 
-    def history(self, *, conversation_id: str, limit: int = 20) -> list[Turn]:
-        """The newest turns of a conversation, oldest first, deleted ones left out."""
-        query = (
-            select(MessageRow)
-            .where(MessageRow.conversation_id == conversation_id, col(MessageRow.deleted).is_(False), col(MessageRow.internal).is_(False))
-            .order_by(col(MessageRow.at).desc(), col(MessageRow.id).desc())
-            .limit(limit)
-        )
+    def history(self, *, conversation_id: str, limit: int = 20, before_id: int | None = None) -> list[Turn]:
+        """The newest turns of a conversation (older than message ``before_id`` if given), oldest
+        first, deleted ones left out."""
+        query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, col(MessageRow.deleted).is_(False), col(MessageRow.internal).is_(False))
+        if before_id is not None:
+            query = query.where(col(MessageRow.id) < before_id)
+        query = query.order_by(col(MessageRow.at).desc(), col(MessageRow.id).desc()).limit(limit)
         with self.session() as session:
             rows = list(session.exec(query))
         return [Turn(role=Role(r.role), text=r.text, author=r.author_name, at=r.at) for r in reversed(rows)]
@@ -172,6 +197,11 @@ class Store:
         with self.session() as session:
             return list(session.exec(query))
 
+    def decision_for_message(self, *, message_id: int) -> DecisionRow | None:
+        """The decision taken on a stored customer message, if any (crash recovery)."""
+        with self.session() as session:
+            return session.exec(select(DecisionRow).where(DecisionRow.message_id == message_id).order_by(col(DecisionRow.id))).first()
+
     def decision(self, *, decision_id: int) -> DecisionRow | None:
         with self.session() as session:
             return session.get(DecisionRow, decision_id)
@@ -187,6 +217,11 @@ class Store:
     def ticket(self, *, ticket_id: str) -> TicketRow | None:
         with self.session() as session:
             return session.get(TicketRow, ticket_id)
+
+    def ticket_for_decision(self, *, decision_id: int) -> TicketRow | None:
+        """The ticket a decision opened, if any (crash recovery)."""
+        with self.session() as session:
+            return session.exec(select(TicketRow).where(TicketRow.decision_id == decision_id)).first()
 
     def ticket_by_card(self, *, platform: str, message_id: str) -> TicketRow | None:
         """The ticket whose handoff card is this platform message (indexed lookup)."""

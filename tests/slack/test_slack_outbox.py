@@ -65,11 +65,19 @@ async def test_pacing_spaces_posts_per_channel_only(outbox, slack_api):
     assert other - times[0] < 0.15
 
 
-async def test_a_reply_with_an_idempotency_key_is_posted_once(outbox, slack_api):
-    reply = Reply(ref=REF, text="answer", sources=(Source("d", "Doc", "a", "https://kb.example/d", 0.9),), buttons=ANSWER_BUTTONS, idempotency_key="answer:Ev1", decision_id=7)
-    first, second = await outbox.send_reply(reply), await outbox.send_reply(reply)
-    assert first == second and len(slack_api.calls_to("chat.postMessage")) == 1
-    blocks = slack_api.messages("C0HELP")[0]["blocks"]
+async def test_keyed_posts_carry_their_key_and_can_be_found_again(outbox, slack_api):
+    """The delivery log's crash window: a keyed post is tagged with message metadata and found by key."""
+    question = slack_api.add_user_message(channel="C0HELP", user="U1", text="how do I export?")
+    ref = ConversationRef("slack", "C0HELP", question["ts"])
+    reply = Reply(ref=ref, text="answer", sources=(Source("d", "Doc", "a", "https://kb.example/d", 0.9),), buttons=ANSWER_BUTTONS, idempotency_key="answer:Ev1", decision_id=7)
+    ts = await outbox.send_reply(reply)
+    card_ref = await outbox.post_card(target=QueueTarget("support", "slack", "C0QUEUE"), card=card())
+    assert slack_api.calls_to("chat.postMessage")[0].args["metadata"] == {"event_type": "baton_post", "event_payload": {"key": "answer:Ev1"}}
+    assert await outbox.find_post(key="answer:Ev1", channel="C0HELP", thread=question["ts"]) == ts
+    assert await outbox.find_post(key="card:T-1", channel="C0QUEUE", thread=None) == card_ref["message_id"]
+    assert await outbox.find_post(key="answer:Ev2", channel="C0HELP", thread=question["ts"]) is None
+    assert await outbox.find_post(key="card:T-1", channel="C0HELP", thread=None) is None
+    blocks = [m for m in slack_api.messages("C0HELP") if m.get("blocks")][0]["blocks"]
     assert [e["value"] for e in blocks[-1]["elements"]] == ["7", "7", "7"]
 
 

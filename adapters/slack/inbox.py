@@ -1,0 +1,106 @@
+"""Slack events through the core's durable inbox: stored before the ack, processed once.
+
+A Bolt middleware stores every ``event_callback`` body (with the installing team and the
+bot's user id) in the inbox *before* Bolt acknowledges it, over HTTP and Socket Mode alike;
+if the database cannot take it, Slack gets a 503 and delivers it again. A redelivery finds
+its row and is not processed again. The worker leases the row, runs the message handler and
+marks it done when its turn has ended. A sweep recovers rows a dead process left behind: at
+start-up this instance's own unfinished rows, later any row whose lease ran out (another
+replica died) or that waited too long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.response import BoltResponse
+
+from bot.store.durable import Inbox
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+CONTEXT_KEY = "baton_inbox"  # where the middleware leaves (key, new) for the listener
+
+
+def event_key(body: dict) -> str | None:
+    """The inbox key of an Events API body: its event id (the same on every redelivery)."""
+    event_id = body.get("event_id")
+    return f"slack:{event_id}" if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id else None
+
+
+class SlackInbox:
+    """The Slack side of the inbox: the storing middleware, processing, and the recovery sweep."""
+
+    def __init__(self, *, inbox: Inbox, process: Callable[..., Awaitable[bool]], sweep_seconds: float = 15.0) -> None:
+        self.inbox = inbox
+        self._process = process  # (body, home_team, bot_user_id, delivery) -> True when a turn will finish it
+        self.sweep_seconds = sweep_seconds
+        self._sweeper: asyncio.Task | None = None
+
+    async def middleware(self, body: dict, context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
+        """Bolt middleware: store an event before the ack; 503 when the database cannot."""
+        key = event_key(body)
+        if key is None:
+            return await next()
+        home_team, bot_user_id = home_of(context)
+        payload = {"body": body, "home_team": home_team, "bot_user_id": bot_user_id}
+        try:
+            accepted = await asyncio.to_thread(self.inbox.accept, key=key, platform=PLATFORM, kind="event", payload=payload)
+        except Exception as exc:
+            log.error("could not store slack event %s (%s); asking Slack to deliver it again", key, type(exc).__name__)
+            return BoltResponse(status=503, body="")
+        context[CONTEXT_KEY] = (key, accepted.new)
+        return await next()
+
+    async def process(self, *, key: str, restarted: bool = False) -> None:
+        """Lease one stored event and run it; runs on the worker loop."""
+        row = self.inbox.get(key=key)
+        if row is None or not self.inbox.lease_row(row_id=row.id, restarted=restarted):
+            return  # finished, or another process is on it
+        payload = dict(row.payload)
+        try:
+            deferred = await self._process(body=payload.get("body") or {}, home_team=payload.get("home_team"), bot_user_id=payload.get("bot_user_id"), delivery=key)
+        except Exception as exc:
+            log.exception("slack event %s failed; it will be retried", key)
+            self.inbox.give_back(key=key, error=type(exc).__name__)
+            return
+        if not deferred:
+            self.inbox.finish(keys=[key])
+
+    async def sweep(self, *, restarted: bool = False) -> int:
+        """Process what a dead process (or a lost hand-over) left; returns how many rows were due."""
+        older_than = timedelta(0) if restarted else timedelta(seconds=self.sweep_seconds)
+        rows = await asyncio.to_thread(self.inbox.due, platform=PLATFORM, restarted=restarted, older_than=older_than)
+        for row in rows:
+            await self.process(key=row.key, restarted=restarted)
+        if rows:
+            log.info("recovered %d stored slack events", len(rows))
+        return len(rows)
+
+    def start_sweeping(self) -> None:
+        """Begin the recovery loop on the running (worker) loop: once now, then every ``sweep_seconds``."""
+        self._sweeper = asyncio.ensure_future(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        restarted = True
+        while True:
+            try:
+                await self.sweep(restarted=restarted)
+                restarted = False
+            except Exception:
+                log.exception("inbox sweep failed; trying again later")
+            await asyncio.sleep(self.sweep_seconds)
+
+    def stop_sweeping(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+
+
+def home_of(context: Any) -> tuple[str | None, str | None]:
+    """The installing team and the bot's user id, from Bolt's auth.test-based authorization."""
+    result = context.authorize_result
+    return (result.team_id if result else context.team_id), (result.bot_user_id if result else context.bot_user_id)

@@ -1,0 +1,198 @@
+"""The durable inbox and the delivery log: no acked event is lost, no reply is posted twice.
+
+**Inbox.** An adapter stores an inbound event (its raw payload) *before* acknowledging it.
+A worker then leases the row, processes it and marks it done. When a process dies between
+the ack and the reply (``kill -9``), its rows stay leased; they are taken over when the lease
+runs out, or at once by the same instance when it starts again (an instance name is stable
+across restarts, like a pod name). Leasing is one conditional ``UPDATE`` checked by rowcount,
+and the recovery scan uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas sharing the
+database never process one row at the same time.
+
+**Deliveries.** Every platform post the core makes with an idempotency key is written here:
+``begun`` before the call, ``sent`` with the platform's message id after it. A retry finds
+the sent row and returns its id instead of posting again. The one window left, a crash after
+the platform accepted the post but before ``sent`` was written, is closed by the adapter:
+it tags each post with its key (Slack message metadata) and looks for it before posting again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from sqlalchemy import JSON, Column, DateTime, Engine, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from bot.types import utcnow
+
+PENDING, WORKING, DONE, FAILED = "pending", "working", "done", "failed"
+
+
+class InboxRow(SQLModel, table=True):
+    """One inbound platform event, stored before it was acknowledged."""
+
+    __tablename__ = "inbox"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True)
+    platform: str = Field(max_length=20)
+    kind: str = Field(max_length=40)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=PENDING, max_length=20, index=True)
+    attempts: int = 0
+    owner: str | None = Field(default=None, max_length=255)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    error: str | None = Field(default=None, max_length=500)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One outbound post with an idempotency key, and the platform's id once it was sent."""
+
+    __tablename__ = "deliveries"
+    key: str = Field(primary_key=True, max_length=255)
+    platform: str = Field(max_length=20)
+    result: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    begun_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The outcome of storing an inbound event: its row id, and whether it was new."""
+
+    id: int
+    new: bool
+
+
+class Inbox:
+    """Store-before-ack, lease, finish; and the scan that recovers what a dead process left."""
+
+    def __init__(self, *, engine: Engine, owner: str, lease: timedelta = timedelta(minutes=2), max_attempts: int = 3) -> None:
+        self.engine = engine
+        self.owner = owner
+        self.lease = lease
+        self.max_attempts = max_attempts
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def accept(self, *, key: str, platform: str, kind: str, payload: dict) -> Accepted:
+        """Store an event; a redelivery (same key) is not new and changes nothing."""
+        with self._session() as session:
+            row = InboxRow(key=key, platform=platform, kind=kind, payload=payload)
+            session.add(row)
+            try:
+                session.commit()
+                return Accepted(row.id, True)
+            except IntegrityError:
+                session.rollback()
+        existing = self.get(key=key)
+        if existing is None:  # the insert failed for another reason than the key
+            raise RuntimeError(f"could not store inbound event {key}")
+        return Accepted(existing.id, False)
+
+    def get(self, *, key: str) -> InboxRow | None:
+        with self._session() as session:
+            return session.exec(select(InboxRow).where(InboxRow.key == key)).first()
+
+    def lease_row(self, *, row_id: int, restarted: bool = False) -> bool:
+        """Take the row for this process; False when another process holds a live lease or it is finished.
+
+        ``restarted`` also takes rows this instance held before it restarted (their worker is gone).
+        """
+        now = utcnow()
+        takeable = [col(InboxRow.status) == PENDING, (col(InboxRow.status) == WORKING) & (col(InboxRow.lease_until) < now)]
+        if restarted:
+            takeable.append((col(InboxRow.status) == WORKING) & (col(InboxRow.owner) == self.owner))
+        statement = (
+            update(InboxRow).where(col(InboxRow.id) == row_id, or_(*takeable))
+            .values(status=WORKING, owner=self.owner, lease_until=now + self.lease, attempts=InboxRow.attempts + 1)
+        )
+        with self.engine.begin() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def finish(self, *, keys: list[str]) -> None:
+        """Mark events done (their turn ended: answered, escalated or deliberately ignored)."""
+        if not keys:
+            return
+        statement = update(InboxRow).where(col(InboxRow.key).in_(keys)).values(status=DONE, lease_until=None, finished_at=utcnow())
+        with self.engine.begin() as connection:
+            connection.execute(statement)
+
+    def give_back(self, *, key: str, error: str) -> None:
+        """A processing attempt failed: retry later, or give up after ``max_attempts`` (kept, as failed)."""
+        with self._session() as session:
+            row = session.exec(select(InboxRow).where(InboxRow.key == key)).first()
+            if row is None:
+                return
+            row.status = FAILED if row.attempts >= self.max_attempts else PENDING
+            row.error, row.lease_until = error[:500], None
+            row.finished_at = utcnow() if row.status == FAILED else None
+            session.add(row)
+            session.commit()
+
+    def due(self, *, platform: str, restarted: bool = False, older_than: timedelta = timedelta(seconds=10), limit: int = 100) -> list[InboxRow]:
+        """Rows to recover: pending for a while, or working under a lease that ran out.
+
+        Rows of this very instance count too when it has just ``restarted``. On PostgreSQL the
+        scan skips rows another replica is locking right now.
+        """
+        now = utcnow()
+        stale = [(col(InboxRow.status) == PENDING) & (col(InboxRow.received_at) < now - older_than), (col(InboxRow.status) == WORKING) & (col(InboxRow.lease_until) < now)]
+        if restarted:
+            stale.append((col(InboxRow.status) == WORKING) & (col(InboxRow.owner) == self.owner))
+        query = select(InboxRow).where(InboxRow.platform == platform, or_(*stale)).order_by(col(InboxRow.id)).limit(limit).with_for_update(skip_locked=True)
+        with self._session() as session:
+            rows = list(session.exec(query))
+            session.commit()
+        return rows
+
+    def counts(self) -> dict[str, int]:
+        """How many rows are in each state (for /readyz, metrics and benchmarks)."""
+        from sqlalchemy import func
+
+        with self._session() as session:
+            rows = session.exec(select(InboxRow.status, func.count()).group_by(InboxRow.status)).all()
+        return {status: int(count) for status, count in rows}
+
+
+class Deliveries:
+    """The delivery log behind the core's outbound posts (see the module docstring)."""
+
+    def __init__(self, *, engine: Engine) -> None:
+        self.engine = engine
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def begin(self, *, key: str, platform: str) -> DeliveryRow | None:
+        """Record an attempt at ``key``; returns the row as an earlier attempt left it, or None
+        on the first attempt."""
+        with self._session() as session:
+            session.add(DeliveryRow(key=key, platform=platform, attempts=1))
+            try:
+                session.commit()
+                return None
+            except IntegrityError:
+                session.rollback()
+            row = session.get(DeliveryRow, key)
+            before = DeliveryRow(**row.model_dump())
+            row.attempts += 1
+            session.add(row)
+            session.commit()
+            return before
+
+    def sent(self, *, key: str, result: dict) -> None:
+        """The platform accepted the post: keep what it returned (message id, card reference)."""
+        with self._session() as session:
+            row = session.get(DeliveryRow, key)
+            if row is not None:
+                row.result, row.sent_at = dict(result), utcnow()
+                session.add(row)
+                session.commit()
+
+    def get(self, *, key: str) -> DeliveryRow | None:
+        with self._session() as session:
+            return session.get(DeliveryRow, key)
