@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -175,9 +177,34 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+@contextmanager
+def command_logging(args: argparse.Namespace) -> Iterator[None]:
+    """Logs for one command: JSON lines at the settings' level for `serve`, readable text at
+    WARNING (INFO with --verbose) for the others; BATON_LOG_FORMAT overrides the format."""
+    from bot.logs import configure_logging, remove_logging
+
+    try:
+        settings = Settings()
+    except ValidationError:  # the command reports the problem; log with the defaults meanwhile
+        settings = Settings.model_construct()
+    serving = args.command == "serve"
+    level = logging.getLevelName(settings.log_level) if serving else logging.WARNING
+    if args.verbose:
+        level = min(level, logging.INFO)
+    handler = configure_logging(settings=settings, default_format="json" if serving else "text", level=level)
+    try:
+        yield
+    finally:
+        remove_logging(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with command_logging(args):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except RulesError as exc:

@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot.app import Core, build_core
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 CORE_KEY = web.AppKey("baton_core", Core)
+METRICS_KEY = web.AppKey("baton_metrics", Metrics)
 
 
 def adapters_for(settings: Settings) -> list[Any]:
@@ -54,12 +57,49 @@ async def _ready(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "database": "ok", "knowledge_passages": len(core.knowledge.passages) if core.knowledge is not None else 0})
 
 
+async def _metrics(request: web.Request) -> web.Response:
+    """Prometheus scrape: always 200; the store's gauges are read in a worker thread."""
+    body, content_type = await asyncio.to_thread(request.app[METRICS_KEY].exposition, accept=request.headers.get("Accept"))
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def _route_template(request: web.Request) -> str:
+    """The matched resource's canonical path ('/api/tickets/{id}'), never the raw URL."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+def timing_middleware(*, metrics: Metrics):
+    """Count and time every request by route template, method and status."""
+
+    @web.middleware
+    async def timed(request: web.Request, handler):
+        started, status = time.perf_counter(), 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        except asyncio.CancelledError:
+            status = 499  # the client went away before the answer
+            raise
+        finally:
+            metrics.observe_request(route=_route_template(request), method=request.method, status=status, seconds=time.perf_counter() - started)
+
+    return timed
+
+
 def build_web_app(*, core: Core, settings: Settings) -> web.Application:
-    """The aiohttp application with every configured adapter mounted on it."""
-    app = web.Application(client_max_size=1024 * 1024)
+    """The aiohttp application with metrics, health routes and every configured adapter."""
+    metrics = Metrics(store=core.store)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[timing_middleware(metrics=metrics)])
     app[CORE_KEY] = core
+    app[METRICS_KEY] = metrics
     app.router.add_get("/healthz", _health)
     app.router.add_get("/readyz", _ready)
+    app.router.add_get("/metrics", _metrics)
     for adapter in adapters_for(settings):
         outbox = adapter.mount(app=app, core=core, settings=settings)
         if outbox is not None:
@@ -85,7 +125,8 @@ def serve(*, settings: Settings, host: str, port: int) -> int:
     app.cleanup_ctx.append(_operations)
     gc.freeze()  # the loaded models never change: keep full collections from walking them (ack latency)
     print(f"Baton is running: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
-    web.run_app(app, host=host, port=port, print=None)
+    access_log = logging.getLogger("aiohttp.access") if settings.log_level == "DEBUG" else None  # /metrics counts requests
+    web.run_app(app, host=host, port=port, print=None, access_log=access_log)
     return 0
 
 

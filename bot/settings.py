@@ -122,7 +122,7 @@ class Settings(BaseSettings):
 
     @property
     def llm_enabled(self) -> bool:
-        return self.openai_api_key is not None or self.openai_base_url is not None
+        return bool(self.openai_api_key and self.openai_api_key.get_secret_value()) or bool(self.openai_base_url)
 
     def describe(self) -> dict[str, str]:
         """A printable view with every secret masked."""
