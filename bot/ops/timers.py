@@ -24,6 +24,9 @@ from bot.store.repo import OPEN_STATES, Store
 MAX_ATTEMPTS = 3
 
 
+INSERT_BATCH = 200  # rows per INSERT: a backlog of thousands of timers stays under SQLite's variable limit
+
+
 def insert_ignoring_duplicates(*, store: Store, model: Any, rows: list[dict]) -> None:
     """Insert rows, silently skipping those that collide with a unique constraint."""
     if not rows:
@@ -32,7 +35,8 @@ def insert_ignoring_duplicates(*, store: Store, model: Any, rows: list[dict]) ->
     if dialect in ("sqlite", "postgresql"):
         module = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"])
         with store.session() as session:
-            session.exec(module.insert(model.__table__).values(rows).on_conflict_do_nothing())
+            for start in range(0, len(rows), INSERT_BATCH):  # SQLite caps the variables of one statement
+                session.exec(module.insert(model.__table__).values(rows[start:start + INSERT_BATCH]).on_conflict_do_nothing())
             session.commit()
         return
     for row in rows:  # other databases: one row at a time

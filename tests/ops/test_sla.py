@@ -168,3 +168,19 @@ def test_two_workers_sharing_a_database_fire_each_timer_once(db_url, store, mome
     assert len(set(texts)) == expected  # no alert posted twice
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert sum(pool.map(lambda w: len(asyncio.run(w.tick(minutes(moment)))), workers)) == 0
+
+
+def test_a_backlog_of_thousands_of_timers_is_inserted_in_batches(store):
+    """One INSERT per 200 rows: 40,000 timers in one statement exceeded SQLite's variable limit (250,000 here)."""
+    from bot.ops.models import SlaTimerRow
+    from bot.ops.timers import insert_ignoring_duplicates
+
+    for n in range(50):
+        add_ticket(store, f"T-B{n:03d}", card=False)
+    rows = [{"ticket_id": f"T-B{n % 50:03d}", "kind": "reminder", "step": n // 50, "due_at": T0, "created_at": T0, "text": "x" * 10} for n in range(40000)]
+    insert_ignoring_duplicates(store=store, model=SlaTimerRow, rows=rows)
+    insert_ignoring_duplicates(store=store, model=SlaTimerRow, rows=rows[:300])  # duplicates are skipped
+    with store.session() as session:
+        from sqlmodel import func, select
+
+        assert session.exec(select(func.count()).select_from(SlaTimerRow)).one() == 40000
