@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlmodel import col, select
 
 from bot.ops.period import aware
+from bot.store.durable import DONE, FAILED, PENDING, WORKING, InboxRow
 from bot.store.models import DecisionRow, KnowledgeGapRow, TicketRow
 from bot.store.repo import OPEN_STATES, Store
 from bot.types import Action, Reason, utcnow
@@ -129,10 +130,19 @@ def _open_gaps(session: Session) -> GaugeMetricFamily:
     return GaugeMetricFamily("baton_open_knowledge_gaps", "Questions the knowledge base could not answer, still open.", value=count)
 
 
+def _inbox(session: Session) -> GaugeMetricFamily:
+    """Inbound events by state: pending and working are the backlog, failed ones need a look."""
+    family = GaugeMetricFamily("baton_inbox_events", "Stored inbound platform events by state (done ones included).", labels=["state"])
+    counts = dict(session.exec(select(InboxRow.status, func.count()).group_by(InboxRow.status)).all())
+    for state in (PENDING, WORKING, DONE, FAILED):
+        family.add_metric([state], counts.get(state, 0))
+    return family
+
+
 def store_figures(*, store: Store, now: datetime) -> list[Metric]:
-    """Open tickets, SLA breaches and open knowledge gaps: three aggregate reads in one session."""
+    """Open tickets, SLA breaches, open knowledge gaps and the inbox: aggregate reads in one session."""
     with store.session() as session:
-        return [_open_tickets(session), _sla_breaches(session, now=now), _open_gaps(session)]
+        return [_open_tickets(session), _sla_breaches(session, now=now), _open_gaps(session), _inbox(session)]
 
 
 def _database_up(value: int) -> GaugeMetricFamily:

@@ -161,3 +161,14 @@ def test_a_hanging_database_is_reported_down_within_the_timeout(core, monkeypatc
     body, _ = metrics.exposition()
     assert time.perf_counter() - started < 1.5
     assert value(parse(body.decode()), "baton_database_up") == 0
+
+
+async def test_the_inbox_backlog_is_a_gauge_by_state(core, make_settings):
+    core.inbox.accept(key="slack:Ev1", platform="slack", kind="event", payload={})
+    core.inbox.accept(key="slack:Ev2", platform="slack", kind="event", payload={})
+    core.inbox.finish(keys=["slack:Ev2"])
+    async with TestClient(TestServer(build_web_app(core=core, settings=make_settings()))) as client:
+        figures = await scrape(client)
+    assert value(figures, "baton_inbox_events", state="pending") == 1
+    assert value(figures, "baton_inbox_events", state="done") == 1
+    assert value(figures, "baton_inbox_events", state="failed") == 0

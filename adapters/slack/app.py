@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -133,29 +134,58 @@ class SlackAdapter:
         await self.worker.call(self.messages.turns.drain(timeout=timeout))
 
 
+def inbox_handlers(*, messages: MessageHandler, actions: ActionHandler) -> dict[str, Any]:
+    """What each kind of stored row runs: (payload, inbox key) -> True when a turn finishes it."""
+
+    def interaction(handle: Callable[..., Awaitable[None]]) -> Callable[[dict, str], Awaitable[bool]]:
+        async def run(payload: dict, key: str) -> bool:
+            await handle(payload=payload["body"], home_team=payload.get("home_team"))
+            return False
+
+        return run
+
+    async def event(payload: dict, key: str) -> bool:
+        return await messages.on_event(body=payload.get("body") or {}, home_team=payload.get("home_team"), bot_user_id=payload.get("bot_user_id"), delivery=key)
+
+    return {
+        "event": event, "card": interaction(actions.on_card_action), "answer": interaction(actions.on_answer_action),
+        "submit": interaction(actions.on_submission), "review": interaction(actions.on_review_action),
+    }
+
+
 def register_listeners(*, bolt: AsyncApp, messages: MessageHandler, actions: ActionHandler, worker: Worker, inbox: SlackInbox) -> None:
     """Bolt listeners: each acks at once and hands the payload to the worker loop. Events were
     stored by the inbox middleware first; only a new one is handed over (a redelivery is not)."""
     bolt.use(inbox.middleware)
+    handlers = inbox.handlers
 
     async def on_event(body: dict, context: Any) -> None:
         key, new = context.get(CONTEXT_KEY) or (None, False)
         if new:
             worker.submit(inbox.process(key=key))
 
-    async def on_card(ack: Any, body: dict, context: Any) -> None:
+    async def interaction(kind: str, body: dict, context: Any, ack: Callable[[], Awaitable[Any]]) -> None:
+        """Store the click, ack it, then hand it over (a repeat of a stored click is only acked)."""
+        home_team = home_of(context)[0]
+        key, new = await inbox.store_interaction(kind=kind, body=body, home_team=home_team)
         await ack()
-        worker.submit(actions.on_card_action(payload=body, home_team=home_of(context)[0]))
+        if key is not None and new:
+            worker.submit(inbox.process(key=key))
+        elif key is None:
+            worker.submit(handlers[kind]({"body": body, "home_team": home_team}, ""))
+
+    async def on_card(ack: Any, body: dict, context: Any) -> None:
+        await interaction("card", body, context, ack)
 
     async def on_answer(ack: Any, body: dict, context: Any) -> None:
-        await ack()
-        worker.submit(actions.on_answer_action(payload=body, home_team=home_of(context)[0]))
+        await interaction("answer", body, context, ack)
 
     async def on_submit(ack: Any, body: dict, context: Any) -> None:
         errors = submission_errors(body.get("view") or {})
-        await (ack(response_action="errors", errors=errors) if errors else ack())
-        if not errors:
-            worker.submit(actions.on_submission(payload=body, home_team=home_of(context)[0]))
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await interaction("submit", body, context, ack)
 
     bolt.event("message")(on_event)
     bolt.event("app_mention")(on_event)
@@ -164,8 +194,7 @@ def register_listeners(*, bolt: AsyncApp, messages: MessageHandler, actions: Act
     bolt.view(render.EDIT_CALLBACK)(on_submit)
 
     async def on_review(ack: Any, body: dict, context: Any) -> None:
-        await ack()
-        worker.submit(actions.on_review_action(payload=body, home_team=home_of(context)[0]))
+        await interaction("review", body, context, ack)
 
     async def on_command(ack: Any, body: dict, context: Any) -> None:
         await ack(text=actions.stats_reply(payload=body, home_team=home_of(context)[0]))
@@ -203,7 +232,7 @@ def build_adapter(*, core: Core, settings: Settings, options: SlackOptions | Non
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt = bolt_app(client=client, secret=secret)
     worker = Worker()
-    inbox = SlackInbox(inbox=core.inbox, process=messages.on_event)
+    inbox = SlackInbox(inbox=core.inbox, handlers=inbox_handlers(messages=messages, actions=actions))
     register_listeners(bolt=bolt, messages=messages, actions=actions, worker=worker, inbox=inbox)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     return SlackAdapter(bolt=bolt, outbox=outbox, messages=messages, actions=actions, worker=worker, inbox=inbox, signing_secret=secret, app_token=app_token)

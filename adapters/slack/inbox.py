@@ -1,9 +1,11 @@
-"""Slack events through the core's durable inbox: stored before the ack, processed once.
+"""Slack events and clicks through the core's durable inbox: stored before the ack, processed once.
 
 A Bolt middleware stores every ``event_callback`` body (with the installing team and the
 bot's user id) in the inbox *before* Bolt acknowledges it, over HTTP and Socket Mode alike;
 if the database cannot take it, Slack gets a 503 and delivers it again. A redelivery finds
-its row and is not processed again. The worker leases the row, runs the message handler and
+its row and is not processed again. Interactions (button clicks, modal submissions) are
+stored by their listener before it acks, keyed by their trigger id; if the database cannot
+take one, the click is still handled, from memory (Slack never redelivers clicks). The worker leases the row, runs the message handler and
 marks it done when its turn has ended. A sweep recovers rows a dead process left behind: at
 start-up this instance's own unfinished rows, later any row whose lease ran out (another
 replica died) or that waited too long.
@@ -24,6 +26,7 @@ from bot.store.durable import Inbox
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 CONTEXT_KEY = "baton_inbox"  # where the middleware leaves (key, new) for the listener
+Handler = Callable[[dict, str], Awaitable[bool]]  # (stored payload, inbox key) -> True when a turn finishes it later
 
 
 def event_key(body: dict) -> str | None:
@@ -35,9 +38,9 @@ def event_key(body: dict) -> str | None:
 class SlackInbox:
     """The Slack side of the inbox: the storing middleware, processing, and the recovery sweep."""
 
-    def __init__(self, *, inbox: Inbox, process: Callable[..., Awaitable[bool]], sweep_seconds: float = 15.0) -> None:
+    def __init__(self, *, inbox: Inbox, handlers: dict[str, Handler], sweep_seconds: float = 15.0) -> None:
         self.inbox = inbox
-        self._process = process  # (body, home_team, bot_user_id, delivery) -> True when a turn will finish it
+        self.handlers = handlers  # by row kind: "event", and one per kind of interaction
         self.sweep_seconds = sweep_seconds
         self._sweeper: asyncio.Task | None = None
 
@@ -56,14 +59,27 @@ class SlackInbox:
         context[CONTEXT_KEY] = (key, accepted.new)
         return await next()
 
+    async def store_interaction(self, *, kind: str, body: dict, home_team: str | None) -> tuple[str | None, bool]:
+        """Store a click or submission before its ack: (key, new). No key when it has no trigger
+        id or the database failed; the caller then handles it from memory."""
+        trigger = body.get("trigger_id")
+        if not isinstance(trigger, str) or not trigger:
+            return None, True
+        key = f"slack-{kind}:{trigger}"
+        try:
+            accepted = await asyncio.to_thread(self.inbox.accept, key=key, platform=PLATFORM, kind=kind, payload={"body": body, "home_team": home_team})
+        except Exception as exc:
+            log.error("could not store slack %s %s (%s); handling it from memory", kind, key, type(exc).__name__)
+            return None, True
+        return key, accepted.new
+
     async def process(self, *, key: str, restarted: bool = False) -> None:
-        """Lease one stored event and run it; runs on the worker loop."""
+        """Lease one stored event or interaction and run its handler; runs on the worker loop."""
         row = self.inbox.get(key=key)
         if row is None or not self.inbox.lease_row(row_id=row.id, restarted=restarted):
             return  # finished, or another process is on it
-        payload = dict(row.payload)
         try:
-            deferred = await self._process(body=payload.get("body") or {}, home_team=payload.get("home_team"), bot_user_id=payload.get("bot_user_id"), delivery=key)
+            deferred = await self.handlers[row.kind](dict(row.payload), key)
         except Exception as exc:
             log.exception("slack event %s failed; it will be retried", key)
             self.inbox.give_back(key=key, error=type(exc).__name__)

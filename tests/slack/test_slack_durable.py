@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
-from slack_helpers import CUSTOMER, HELP, Baton
+from slack_helpers import CUSTOMER, DANA, ERIN, HELP, Baton
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
@@ -151,3 +151,40 @@ async def test_concurrent_redeliveries_are_processed_once(baton):
     await settle(baton)
     assert len(posts_in_thread(baton.slack, HELP, question["event"]["ts"])) == 1
     assert rows(baton.core, InboxRow)[0].status == "done" and len(rows(baton.core, InboxRow)) == 1
+
+
+async def escalated_ticket(baton):
+    risky = baton.say(channel=HELP, user=CUSTOMER, text=RISKY)
+    await baton.event(risky)
+    await settle(baton)
+    return baton.core.store.active_ticket(conversation_id=f"slack:{HELP}:{risky['event']['ts']}")
+
+
+async def test_a_click_acked_before_a_crash_is_carried_out_after_restart(baton, slack_settings, monkeypatch):
+    ticket = await escalated_ticket(baton)
+
+    async def died(**_):
+        return None
+
+    monkeypatch.setattr(baton.adapter.inbox, "process", died)
+    click = baton.click(action="claim", value=ticket.id, user=DANA, channel=ticket.card_refs["channel"], message_ts=ticket.card_refs["message_id"])
+    assert (await baton.action(click)).status == 200
+    await settle(baton)
+    assert baton.core.store.ticket(ticket_id=ticket.id).claimed_by is None
+    key = f"slack-card:{click['trigger_id']}"
+    assert rows(baton.core, InboxRow, InboxRow.key == key)[0].status == "pending"
+
+    async with restarted(slack_settings, baton.slack) as again:
+        assert again.core.store.ticket(ticket_id=ticket.id).claimed_by == DANA
+        assert rows(again.core, InboxRow, InboxRow.key == key)[0].status == "done"
+
+
+async def test_a_click_delivered_twice_is_carried_out_once(baton):
+    ticket = await escalated_ticket(baton)
+    target = {"channel": ticket.card_refs["channel"], "message_ts": ticket.card_refs["message_id"]}
+    click = baton.click(action="claim", value=ticket.id, user=ERIN, **target)
+    answers = await asyncio.gather(baton.action(click), baton.action(click))
+    assert [a.status for a in answers] == [200, 200]
+    await settle(baton)
+    attempts = baton.core.store.claims(ticket_id=ticket.id)
+    assert [(c.agent_id, c.won) for c in attempts] == [(ERIN, True)]
