@@ -126,3 +126,16 @@ async def test_messages_keep_kind_sources_and_internal_notes_stay_out_of_history
     assert kinds[:2] == ["message", "holding"] and "internal_note" in kinds
     assert all("audit log" not in t.text for t in core.store.history(conversation_id=conversation_id))
     assert core.store.conversations(platform="test")[0].id == conversation_id
+
+
+async def test_a_conversation_past_the_reply_limit_goes_to_a_person(core, recording):
+    """A loop with another bot, or a flood: after N bot replies within a minute, a person takes over."""
+    core.dialogue.replies_per_minute = 2
+    questions = ("How do I add my company logo to invoices?", "Where do I add our VAT number so it shows on invoices?", "is there a zapier integration?")
+    results = [await core.dialogue.handle(message(q, thread="flood")) for q in questions]
+    assert [r.status for r in results] == ["answered", "answered", "escalated"]
+    card = recording.cards()[-1]
+    assert any("within a minute" in r.detail for r in card.reasons), card.reasons
+    assert "pick up this conversation" in recording.replies()[-1].text
+    other = await core.dialogue.handle(message(questions[0], thread="calm"))
+    assert other.status == "answered"  # the limit is per conversation
