@@ -282,6 +282,8 @@ def shape_problem(data: dict) -> str | None:
         return "an action has no action_id"
     if kind in ("view_submission", "view_closed") and not isinstance(data.get("view"), dict):
         return f"{kind} has no view"
+    if "view" in data and not isinstance(data["view"], dict):  # Bolt's unhandled-request log reads view.get
+        return "view is not an object"
     return None
 
 

@@ -129,6 +129,7 @@ def test_replies_without_a_marker_are_relayed():
         ("payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%5B%5D%7D", "application/x-www-form-urlencoded", "block_actions has no actions"),
         ("payload=%7B%22type%22%3A%22view_submission%22%7D", "application/x-www-form-urlencoded", "view_submission has no view"),
         ('{"actions": [{}], "type": "block_actions"}', "application/json", "an action has no action_id"),
+        ('{"view": null, "type": "app_rate_limited"}', "application/json", "view is not an object"),  # found by fuzzing
     ],
 )
 def test_body_problems(body, content_type, problem):
