@@ -30,11 +30,15 @@ ANSWER_BUTTONS = (
 FALLBACK_TEXT = "Thanks for your message. Something went wrong on our side, so a person from our team will follow up here shortly."
 
 
+class CardNotPosted(RuntimeError):
+    """A handoff card did not reach its queue (the turn is retried while it can be)."""
+
+
 @dataclass(frozen=True, slots=True)
 class TurnResult:
     """What happened to one inbound message (for adapters, tests and the CLI)."""
 
-    status: str  # duplicate | answered | escalated | relayed | silent | empty | failed
+    status: str  # duplicate | answered | escalated | relayed | silent | empty | failed | retry | undelivered
     decision: Decision | None = None
     ticket_id: str | None = None
     decision_id: int | None = None
@@ -50,11 +54,15 @@ class Dialogue:
         self.gaps = gaps
         self.replies_per_minute = replies_per_minute
 
-    async def handle(self, message: InboundMessage) -> TurnResult:
+    async def handle(self, message: InboundMessage, *, retry_later: bool = False) -> TurnResult:
         """One customer turn, end to end; never raises for a customer's message.
 
         A message carried by a durable inbox item that was being handled when its process died
         is resumed: what was stored, decided or sent then is reused, nothing is done twice.
+        With ``retry_later`` (the inbox will run the turn again) a failure returns ``retry``
+        instead of apologising: a post that timed out may still land, and the retry finds it.
+        A ticket whose card could not be posted is a failure too, then. Without it, the
+        customer is told a person will follow up (``undelivered`` if even that fails).
         """
         seen = self.store.mark_event(event_id=message.event_id, owner=message.delivery)
         if seen == "duplicate":
@@ -62,8 +70,11 @@ class Dialogue:
         if not message.text.strip():
             return TurnResult("empty")
         try:
-            return await self._handle_new(message, resumed=seen == "resume")
-        except Exception:
+            return await self._handle_new(message, resumed=seen == "resume", retry_later=retry_later)
+        except Exception as exc:
+            if retry_later:
+                log.warning("turn failed (%s); it will be retried", type(exc).__name__, extra={"event_id": message.event_id})
+                return TurnResult("retry")
             log.exception("turn failed; escalating", extra={"event_id": message.event_id})
             return await self._fail_safe(message)
 
@@ -88,12 +99,12 @@ class Dialogue:
         ticket_id = await self._escalate(message=message, decision=decision, decision_id=saved.id, question=text)
         return TurnResult("escalated", decision, ticket_id, saved.id)
 
-    async def _handle_new(self, message: InboundMessage, *, resumed: bool = False) -> TurnResult:
+    async def _handle_new(self, message: InboundMessage, *, resumed: bool = False, retry_later: bool = False) -> TurnResult:
         value = customer_value(rules=self.engine.rules, person=message.author)
         conversation_row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=value.tier)
         stored = self._stored_customer_message(message=message, conversation_id=conversation_row.id, resumed=resumed)
         history = self.store.history(conversation_id=conversation_row.id, before_id=stored.id)
-        if resumed and (result := await self._resume(message=message, message_row_id=stored.id, history=history)):
+        if resumed and (result := await self._resume(message=message, message_row_id=stored.id, history=history, retry_later=retry_later)):
             return result
         ticket = self.store.active_ticket(conversation_id=conversation_row.id)
         if ticket is not None:
@@ -109,7 +120,7 @@ class Dialogue:
         if decision.action == Action.ANSWER:
             await self._answer(message=message, decision=decision, decision_id=row.id)
             return TurnResult("answered", decision, decision_id=row.id)
-        ticket_id = await self._escalate(message=message, decision=decision, decision_id=row.id)
+        ticket_id = await self._escalate(message=message, decision=decision, decision_id=row.id, retry_later=retry_later)
         return TurnResult("escalated", decision, ticket_id, row.id)
 
     def _over_reply_limit(self, conversation_id: str) -> bool:
@@ -126,7 +137,7 @@ class Dialogue:
             return row
         return self.store.add_message(conversation_id=conversation_id, role=Role.CUSTOMER, text=message.text, author_id=message.author.platform_id, author_name=message.author.display_name, platform_message_id=message.message_id, at=message.sent_at)
 
-    async def _resume(self, *, message: InboundMessage, message_row_id: int, history: list) -> TurnResult | None:
+    async def _resume(self, *, message: InboundMessage, message_row_id: int, history: list, retry_later: bool) -> TurnResult | None:
         """Finish a turn an earlier attempt decided: the same answer, or the same ticket.
 
         None when the earlier attempt died before deciding (the turn then runs normally). The
@@ -142,8 +153,8 @@ class Dialogue:
             return TurnResult("answered", decision, decision_id=prior.id)
         ticket = self.store.ticket_for_decision(decision_id=prior.id)
         if ticket is None:
-            return TurnResult("escalated", decision, await self._escalate(message=message, decision=decision, decision_id=prior.id), prior.id)
-        await self.desk.ensure_card(ticket=ticket)
+            return TurnResult("escalated", decision, await self._escalate(message=message, decision=decision, decision_id=prior.id, retry_later=retry_later), prior.id)
+        self._require_card(await self.desk.ensure_card(ticket=ticket), retry_later=retry_later)
         await self._hold(message=message, decision=decision, decision_id=prior.id, ticket_id=ticket.id)
         return TurnResult("escalated", decision, ticket.id, prior.id)
 
@@ -151,12 +162,19 @@ class Dialogue:
         reply = Reply(ref=message.ref, text=decision.answer or "", sources=tuple(decision.sources), kind="answer", buttons=ANSWER_BUTTONS, idempotency_key=f"answer:{message.event_id}", ticket_id=None, decision_id=decision_id)
         await self.desk.say(reply=reply, decision_id=decision_id)
 
-    async def _escalate(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, question: str | None = None) -> str:
+    async def _escalate(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, question: str | None = None, retry_later: bool = False) -> str:
         ticket = await self.desk.open_ticket(message=message, decision=decision, decision_id=decision_id)
         if self.gaps is not None and decision.missing_knowledge and Reason.LOW_CONFIDENCE in decision.reasons:
             self.gaps.record(question=question or message.text, ticket_id=ticket.id)
+        self._require_card(ticket, retry_later=retry_later)
         await self._hold(message=message, decision=decision, decision_id=decision_id, ticket_id=ticket.id)
         return ticket.id
+
+    def _require_card(self, ticket, *, retry_later: bool) -> None:
+        """With a retry ahead, a ticket whose card did not reach its queue fails the turn (the
+        retry posts it); without one, the ticket is kept and the customer still hears from us."""
+        if retry_later and not ticket.card_refs and self.desk.queue_target(queue=ticket.queue) is not None:
+            raise CardNotPosted(f"the card of {ticket.id} is not posted yet")
 
     async def _hold(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, ticket_id: str) -> None:
         """Tell the customer a person will follow up (at most once per message)."""
@@ -171,7 +189,8 @@ class Dialogue:
         decision.internal_action = "Read the customer's message and reply; the bot hit an internal error."
         decision.queue = self.engine.rules.default_queue
         try:
-            ticket = await self.desk.open_ticket(message=message, decision=decision, decision_id=None)
+            ticket = self.store.active_ticket(conversation_id=message.ref.key)  # the failed turn may have opened it
+            ticket = await self.desk.ensure_card(ticket=ticket) if ticket else await self.desk.open_ticket(message=message, decision=decision, decision_id=None)
             ticket_id = ticket.id
         except Exception:
             log.exception("could not open a fallback ticket", extra={"event_id": message.event_id})
@@ -180,6 +199,7 @@ class Dialogue:
             await self.desk.say(reply=Reply(ref=message.ref, text=FALLBACK_TEXT, kind="holding", ticket_id=ticket_id, idempotency_key=f"fallback:{message.event_id}"), decision_id=None)
         except Exception:
             log.exception("could not tell the customer", extra={"event_id": message.event_id})
+            return TurnResult("undelivered", decision, ticket_id)
         return TurnResult("failed", decision, ticket_id)
 
 

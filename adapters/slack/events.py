@@ -103,20 +103,27 @@ class MessageHandler:
         first, author = batch[0]
         deliveries = [post.delivery for post in posts if post.delivery]
         try:
-            permalink = await self.directory.permalink(channel=first.channel, ts=first.root)
-            channel_name = await self.directory.channel_name(first.channel)
-            ref = convert.conversation_ref(post=first, permalink=permalink, channel_name=channel_name)
-            async with self.turns.lock(ref.key):
-                result = await self.core.dialogue.handle(convert.inbound(posts=posts, author=author, ref=ref))
-            log.info("slack turn %s: %s", first.event_id, result.status)
+            status = await self._decide(first=first, posts=posts, author=author, deliveries=deliveries)
         except Exception as exc:
             self._give_back(deliveries, error=type(exc).__name__)
             raise
-        else:
-            self._finish(deliveries)
         finally:
             for post in posts:
                 await self._react("reactions_remove", post)
+        if status in ("retry", "undelivered"):  # the inbox runs it again (a timed-out post may still land)
+            self._give_back(deliveries, error=f"turn {status}")
+        else:
+            self._finish(deliveries)
+
+    async def _decide(self, *, first: convert.SlackPost, posts: list[convert.SlackPost], author: Any, deliveries: list[str]) -> str:
+        permalink = await self.directory.permalink(channel=first.channel, ts=first.root)
+        channel_name = await self.directory.channel_name(first.channel)
+        ref = convert.conversation_ref(post=first, permalink=permalink, channel_name=channel_name)
+        retry_later = self.core.inbox is not None and self.core.inbox.may_retry(keys=deliveries)
+        async with self.turns.lock(ref.key):
+            result = await self.core.dialogue.handle(convert.inbound(posts=posts, author=author, ref=ref), retry_later=retry_later)
+        log.info("slack turn %s: %s", first.event_id, result.status)
+        return result.status
 
     def _finish(self, deliveries: list[str]) -> None:
         if self.core.inbox is not None and deliveries:

@@ -76,7 +76,7 @@ class SlackInbox:
     async def process(self, *, key: str, restarted: bool = False) -> None:
         """Lease one stored event or interaction and run its handler; runs on the worker loop."""
         row = self.inbox.get(key=key)
-        if row is None or not self.inbox.lease_row(row_id=row.id, restarted=restarted):
+        if row is None or not self.inbox.lease_row(row_id=row.id, key=key, restarted=restarted):
             return  # finished, or another process is on it
         try:
             deferred = await self.handlers[row.kind](dict(row.payload), key)
@@ -87,9 +87,10 @@ class SlackInbox:
         if not deferred:
             self.inbox.finish(keys=[key])
 
-    async def sweep(self, *, restarted: bool = False) -> int:
+    async def sweep(self, *, restarted: bool = False, older_than: timedelta | None = None) -> int:
         """Process what a dead process (or a lost hand-over) left; returns how many rows were due."""
-        older_than = timedelta(0) if restarted else timedelta(seconds=self.sweep_seconds)
+        if older_than is None:
+            older_than = timedelta(0) if restarted else timedelta(seconds=self.sweep_seconds)
         rows = await asyncio.to_thread(self.inbox.due, platform=PLATFORM, restarted=restarted, older_than=older_than)
         for row in rows:
             await self.process(key=row.key, restarted=restarted)
@@ -102,11 +103,13 @@ class SlackInbox:
         self._sweeper = asyncio.ensure_future(self._sweep_forever())
 
     async def _sweep_forever(self) -> None:
-        restarted = True
+        """The first pass takes everything this instance left; later ones also take its own rows
+        that no worker holds any more (a turn whose database writes failed mid-way)."""
+        first = True
         while True:
             try:
-                await self.sweep(restarted=restarted)
-                restarted = False
+                await self.sweep(restarted=True, older_than=timedelta(0) if first else timedelta(seconds=self.sweep_seconds))
+                first = False
             except Exception:
                 log.exception("inbox sweep failed; trying again later")
             await asyncio.sleep(self.sweep_seconds)

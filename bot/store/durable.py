@@ -74,6 +74,7 @@ class Inbox:
         self.owner = owner
         self.lease = lease
         self.max_attempts = max_attempts
+        self._held: set[str] = set()  # keys this process is working on right now
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -97,11 +98,15 @@ class Inbox:
         with self._session() as session:
             return session.exec(select(InboxRow).where(InboxRow.key == key)).first()
 
-    def lease_row(self, *, row_id: int, restarted: bool = False) -> bool:
-        """Take the row for this process; False when another process holds a live lease or it is finished.
+    def lease_row(self, *, row_id: int, key: str, restarted: bool = False) -> bool:
+        """Take the row for this process; False when another process holds a live lease, when
+        this process is already working on it, or when it is finished.
 
-        ``restarted`` also takes rows this instance held before it restarted (their worker is gone).
+        ``restarted`` also takes this instance's own rows that no worker of this process holds:
+        left by the process before a restart, or by a turn whose database writes failed.
         """
+        if key in self._held:
+            return False
         now = utcnow()
         takeable = [col(InboxRow.status) == PENDING, (col(InboxRow.status) == WORKING) & (col(InboxRow.lease_until) < now)]
         if restarted:
@@ -111,18 +116,38 @@ class Inbox:
             .values(status=WORKING, owner=self.owner, lease_until=now + self.lease, attempts=InboxRow.attempts + 1)
         )
         with self.engine.begin() as connection:
-            return connection.execute(statement).rowcount == 1
+            taken = connection.execute(statement).rowcount == 1
+        if taken:
+            self._held.add(key)
+        return taken
+
+    def may_retry(self, *, keys: list[str]) -> bool:
+        """True when every one of these rows has attempts left (a failed turn is then retried, not apologised for)."""
+        if not keys:
+            return False
+        with self._session() as session:
+            rows = list(session.exec(select(InboxRow).where(col(InboxRow.key).in_(keys))))
+        return len(rows) == len(set(keys)) and all(row.attempts < self.max_attempts for row in rows)
 
     def finish(self, *, keys: list[str]) -> None:
         """Mark events done (their turn ended: answered, escalated or deliberately ignored)."""
         if not keys:
             return
         statement = update(InboxRow).where(col(InboxRow.key).in_(keys)).values(status=DONE, lease_until=None, finished_at=utcnow())
-        with self.engine.begin() as connection:
-            connection.execute(statement)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(statement)
+        finally:
+            self._held.difference_update(keys)  # even if the write failed: the sweep takes the row back
 
     def give_back(self, *, key: str, error: str) -> None:
         """A processing attempt failed: retry later, or give up after ``max_attempts`` (kept, as failed)."""
+        try:
+            self._give_back(key=key, error=error)
+        finally:
+            self._held.discard(key)
+
+    def _give_back(self, *, key: str, error: str) -> None:
         with self._session() as session:
             row = session.exec(select(InboxRow).where(InboxRow.key == key)).first()
             if row is None:
@@ -136,8 +161,8 @@ class Inbox:
     def due(self, *, platform: str, restarted: bool = False, older_than: timedelta = timedelta(seconds=10), limit: int = 100) -> list[InboxRow]:
         """Rows to recover: pending for a while, or working under a lease that ran out.
 
-        Rows of this very instance count too when it has just ``restarted``. On PostgreSQL the
-        scan skips rows another replica is locking right now.
+        With ``restarted``, also this instance's working rows that no worker of this process
+        holds. On PostgreSQL the scan skips rows another replica is locking right now.
         """
         now = utcnow()
         stale = [(col(InboxRow.status) == PENDING) & (col(InboxRow.received_at) < now - older_than), (col(InboxRow.status) == WORKING) & (col(InboxRow.lease_until) < now)]
@@ -147,7 +172,7 @@ class Inbox:
         with self._session() as session:
             rows = list(session.exec(query))
             session.commit()
-        return rows
+        return [row for row in rows if row.key not in self._held]
 
     def counts(self) -> dict[str, int]:
         """How many rows are in each state (for /readyz, metrics and benchmarks)."""
