@@ -49,7 +49,8 @@ def posts_in_thread(slack, channel: str, ts: str) -> list[dict]:
 
 def rows(core, model, *where):
     with Session(core.store.engine) as session:
-        return list(session.exec(select(model).where(*where)))
+        # In primary-key order: without ORDER BY, PostgreSQL returns rows in heap order, not insertion order.
+        return list(session.exec(select(model).where(*where).order_by(*model.__table__.primary_key.columns)))
 
 
 def as_if_died_mid_work(core, *, key: str) -> None:
@@ -188,3 +189,57 @@ async def test_a_click_delivered_twice_is_carried_out_once(baton):
     await settle(baton)
     attempts = baton.core.store.claims(ticket_id=ticket.id)
     assert [(c.agent_id, c.won) for c in attempts] == [(ERIN, True)]
+
+
+async def sweep_now(baton) -> None:
+    """The recovery sweep's next pass, without waiting for its period."""
+    from datetime import timedelta
+
+    await baton.adapter.worker.call(baton.adapter.inbox.sweep(restarted=True, older_than=timedelta(0)))
+    await settle(baton)
+
+
+async def test_a_turn_whose_answer_slack_refused_is_retried_not_apologised_for(baton):
+    question = baton.say(channel=HELP, user=CUSTOMER, text=QUESTION)
+    qts, key = question["event"]["ts"], f"slack:{question['event_id']}"
+    baton.slack.fail_next("chat.postMessage", status=500)
+    await baton.event(question)
+    await settle(baton)
+    [row] = rows(baton.core, InboxRow, InboxRow.key == key)
+    assert row.status == "pending" and row.error == "turn retry"
+    assert posts_in_thread(baton.slack, HELP, qts) == []  # no apology while a retry is ahead
+    await sweep_now(baton)
+    [answer] = posts_in_thread(baton.slack, HELP, qts)
+    assert answer["metadata"]["event_payload"]["key"] == f"answer:{question['event_id']}"
+    assert rows(baton.core, InboxRow, InboxRow.key == key)[0].status == "done"
+    assert len(rows(baton.core, DecisionRow, DecisionRow.conversation_id == f"slack:{HELP}:{qts}")) == 1
+
+
+async def test_a_card_slack_refused_is_posted_on_the_retry_and_the_ticket_is_not_doubled(baton):
+    risky = baton.say(channel=HELP, user=CUSTOMER, text=RISKY)
+    rts = risky["event"]["ts"]
+    baton.slack.fail_next("chat.postMessage", status=500)  # the first post of the turn is the card
+    await baton.event(risky)
+    await settle(baton)
+    [ticket] = rows(baton.core, TicketRow, TicketRow.conversation_id == f"slack:{HELP}:{rts}")
+    assert not ticket.card_refs and posts_in_thread(baton.slack, HELP, rts) == []
+    await sweep_now(baton)
+    [ticket] = rows(baton.core, TicketRow, TicketRow.conversation_id == f"slack:{HELP}:{rts}")
+    assert ticket.card_refs["message_id"] and len(posts_in_thread(baton.slack, HELP, rts)) == 1
+
+
+async def test_the_last_attempt_tells_the_customer_and_keeps_one_ticket(baton):
+    risky = baton.say(channel=HELP, user=CUSTOMER, text=RISKY)
+    rts, key = risky["event"]["ts"], f"slack:{risky['event_id']}"
+    baton.slack.fail_next("chat.postMessage", status=500, times=2)  # the card fails on the first two attempts
+    await baton.event(risky)
+    await settle(baton)
+    await sweep_now(baton)
+    baton.slack.fail_next("chat.postMessage", status=500)  # third and last attempt: the card fails once more
+    await sweep_now(baton)
+    [ticket] = rows(baton.core, TicketRow, TicketRow.conversation_id == f"slack:{HELP}:{rts}")
+    [told] = posts_in_thread(baton.slack, HELP, rts)
+    assert told["metadata"]["event_payload"]["key"] == f"holding:{risky['event_id']}"  # the customer hears from us
+    assert not ticket.card_refs  # the card never made it: the ticket stays in the store for the dashboard
+    [row] = rows(baton.core, InboxRow, InboxRow.key == key)
+    assert (row.status, row.attempts) == ("done", 3)
