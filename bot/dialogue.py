@@ -164,6 +164,9 @@ class Dialogue:
 
     async def _escalate(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, question: str | None = None, retry_later: bool = False) -> str:
         ticket = await self.desk.open_ticket(message=message, decision=decision, decision_id=decision_id)
+        if decision_id is not None and ticket.decision_id != decision_id:  # another replica's ticket: this message joins it
+            await self.desk.mirror_customer_message(ticket=ticket, message=message)
+            return ticket.id
         if self.gaps is not None and decision.missing_knowledge and Reason.LOW_CONFIDENCE in decision.reasons:
             self.gaps.record(question=question or message.text, ticket_id=ticket.id)
         self._require_card(ticket, retry_later=retry_later)

@@ -49,7 +49,10 @@ class TicketDesk:
 
     async def open_ticket(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> TicketRow:
         """Store the ticket with the seven card fields and post its card to the owner queue."""
-        ticket = self.store.create_ticket(ticket=self._new_ticket(message=message, decision=decision, decision_id=decision_id))
+        wanted = self._new_ticket(message=message, decision=decision, decision_id=decision_id)
+        ticket = self.store.create_ticket(ticket=wanted)
+        if ticket.id != wanted.id:
+            return ticket  # another replica opened this conversation's ticket a moment ago; it posts the card
         return await self.ensure_card(ticket=ticket)
 
     async def ensure_card(self, *, ticket: TicketRow) -> TicketRow:

@@ -80,7 +80,17 @@ class Store:
     # --- conversations and messages -------------------------------------------------------
 
     def upsert_conversation(self, *, ref: ConversationRef, author: Person | None, tier: str | None = None) -> ConversationRow:
-        """Create the conversation on its first message; keep the customer's details fresh."""
+        """Create the conversation on its first message; keep the customer's details fresh.
+
+        Two replicas may take a new conversation's first two messages at once: the one whose
+        insert loses reads the winner's row and updates it instead.
+        """
+        try:
+            return self._upsert_conversation(ref=ref, author=author, tier=tier)
+        except IntegrityError:
+            return self._upsert_conversation(ref=ref, author=author, tier=tier)
+
+    def _upsert_conversation(self, *, ref: ConversationRef, author: Person | None, tier: str | None) -> ConversationRow:
         with self.session() as session:
             row = session.get(ConversationRow, ref.key)
             if row is None:
@@ -209,10 +219,19 @@ class Store:
     # --- tickets --------------------------------------------------------------------------
 
     def create_ticket(self, *, ticket: TicketRow) -> TicketRow:
+        """Store a new ticket, or return the conversation's active one: a unique index allows one
+        unresolved ticket per conversation, so two replicas escalating at once open one."""
         with self.session() as session:
             session.add(ticket)
-            session.commit()
-            return ticket
+            try:
+                session.commit()
+                return ticket
+            except IntegrityError:
+                session.rollback()
+        existing = self.active_ticket(conversation_id=ticket.conversation_id)
+        if existing is None:
+            raise RuntimeError(f"could not store ticket {ticket.id}")
+        return existing
 
     def ticket(self, *, ticket_id: str) -> TicketRow | None:
         with self.session() as session:
