@@ -1,10 +1,12 @@
 # Two commands on a fresh machine: `make run` starts the bot on its embedded defaults,
 # `make test` runs the tests. Both create the virtual environment when it is missing.
+# `make test-postgres` runs the same tests with every test database on PostgreSQL instead of
+# SQLite; it needs a server: eval "$(bash .ci/postgres.sh)" exports BATON_TEST_POSTGRES_URL.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test venv bench clean
+.PHONY: run test test-postgres venv bench clean
 
 $(BIN)/baton: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +24,9 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest
+
+test-postgres: venv
+	BATON_TEST_DATABASE=postgres $(BIN)/python -m pytest
 
 bench: venv
 	$(BIN)/python benchmarks/quality.py

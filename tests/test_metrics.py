@@ -19,6 +19,7 @@ from bot.store.db import make_engine, migrate
 from bot.store.models import DecisionRow, TicketRow
 from bot.store.repo import Store
 from bot.types import Action, ConversationRef, InboundMessage, Person, utcnow
+from tests.conftest import fresh_database_url
 
 _ids = itertools.count(1)
 ANSWERABLE = "How do I add my company logo to invoices?"
@@ -73,7 +74,7 @@ async def test_llm_tokens_are_counted_from_saved_decisions(core, make_settings):
 
 
 async def test_each_registry_counts_only_its_own_store_once(core, tmp_path):
-    other_engine = make_engine(url=f"sqlite:///{tmp_path / 'other.db'}")
+    other_engine = make_engine(url=fresh_database_url(tmp_path, name="other"))
     migrate(engine=other_engine)
     mine, same_store, elsewhere = Metrics(store=core.store), Metrics(store=core.store), Metrics(store=Store(engine=other_engine))
     await core.dialogue.handle(message(ANSWERABLE, thread="m4"))
@@ -114,9 +115,9 @@ async def test_gauges_show_open_tickets_sla_breaches_and_gaps(core, make_setting
 
 def test_the_breach_gauge_follows_the_sla_alert_rule(core):
     now, hour = utcnow(), timedelta(hours=1)
-    conversation = core.store.upsert_conversation(ref=ConversationRef(platform="test", channel="C", thread="sla"), author=None)
     states = itertools.product(("open", "claimed", "released", "resolved"), (None, now - hour, now + hour), (None, now - hour, now + hour), (None, now - 2 * hour))
-    tickets = [TicketRow(id=f"T-SLA{i:03d}", conversation_id=conversation.id, status=status, queue="support", first_response_due=first, resolution_due=resolution, first_agent_reply_at=reply)
+    conversation = lambda i: core.store.upsert_conversation(ref=ConversationRef(platform="test", channel="C", thread=f"sla-{i}"), author=None).id  # noqa: E731
+    tickets = [TicketRow(id=f"T-SLA{i:03d}", conversation_id=conversation(i), status=status, queue="support", first_response_due=first, resolution_due=resolution, first_agent_reply_at=reply)
                for i, (status, first, resolution, reply) in enumerate(states)]
     for ticket in tickets:
         core.store.create_ticket(ticket=ticket)

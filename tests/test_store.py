@@ -14,8 +14,9 @@ from bot.types import ConversationRef, Person, Role
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
-    engine = make_engine(url=f"sqlite:///{tmp_path / 'store.db'}")
+def store(database_url) -> Store:
+    """A migrated store on a fresh database (SQLite, or PostgreSQL with BATON_TEST_DATABASE=postgres)."""
+    engine = make_engine(url=database_url)
     migrate(engine=engine)
     migrate(engine=engine)  # idempotent
     return Store(engine=engine)

@@ -119,16 +119,18 @@ def test_the_budget_is_seeded_from_todays_decisions_and_rolls_over() -> None:
     assert budget.used == 0 and budget.allows()
 
 
-def test_tokens_are_added_to_the_conversation(llm, make_engine, make_settings) -> None:
+def test_tokens_are_added_to_the_conversation(llm, make_engine, database_url) -> None:
     from bot.store.db import make_engine as make_db, migrate
     from bot.store.repo import Store
     from bot.types import ConversationRef, Person
 
-    settings = make_settings()
-    store = Store(engine=make_db(url=settings.effective_database_url))
-    migrate(engine=store.engine)
-    ref = ConversationRef(platform="sandbox", channel="c1", thread="t1")
-    store.upsert_conversation(ref=ref, author=Person(platform_id="u1"))
-    llm.set_responder(grounded)
-    decision = make_engine(store=store).decide(Conversation(text=EXPORT_Q, ref=ref))
-    assert decision.tokens > 0 and store.conversation(conversation_id=ref.key).tokens == decision.tokens
+    store = Store(engine=make_db(url=database_url))
+    try:
+        migrate(engine=store.engine)
+        ref = ConversationRef(platform="sandbox", channel="c1", thread="t1")
+        store.upsert_conversation(ref=ref, author=Person(platform_id="u1"))
+        llm.set_responder(grounded)
+        decision = make_engine(store=store).decide(Conversation(text=EXPORT_Q, ref=ref))
+        assert decision.tokens > 0 and store.conversation(conversation_id=ref.key).tokens == decision.tokens
+    finally:
+        store.engine.dispose()

@@ -1,31 +1,25 @@
-"""Fixtures for the operations tests: a migrated SQLite store and tickets with cards."""
+"""Fixtures for the operations tests: a migrated store (SQLite or PostgreSQL) and tickets with cards."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine
 
 from bot.store.db import make_engine, migrate
 from bot.store.models import TicketRow
 from bot.store.repo import Store
 from bot.types import ConversationRef, Person
+from tests.conftest import fresh_database
 from tests.ops.fixtures import T0
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    """A fresh SQLite file, or a wiped PostgreSQL database when BATON_TEST_POSTGRES_URL is set."""
-    url = os.environ.get("BATON_TEST_POSTGRES_URL")
-    if not url:
-        return f"sqlite:///{tmp_path / 'ops.db'}"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    engine.dispose()
-    return url
+def db_url(tmp_path) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a new PostgreSQL schema with BATON_TEST_DATABASE=postgres."""
+    with fresh_database(tmp_path, name="ops") as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,8 +17,15 @@ from bot.settings import SAMPLE_KNOWLEDGE, SAMPLE_RULES, Settings
 
 
 def sandbox_settings(*, home: Path, database: Path) -> Settings:
-    """Sample rules and knowledge, a fresh SQLite file, no Slack or Teams."""
-    return Settings(_env_file=None, home=home, database_url=f"sqlite:///{database}", rules=SAMPLE_RULES, knowledge=SAMPLE_KNOWLEDGE,
+    """Sample rules and knowledge, a fresh database, no Slack or Teams.
+
+    ``database`` is the SQLite file; with ``BATON_TEST_DATABASE=postgres`` it is a fresh
+    PostgreSQL schema instead (see tests/conftest.py), dropped by ``LiveServer.stop`` or at the
+    end of the test session."""
+    from tests.conftest import fresh_database_url
+
+    database_url = fresh_database_url(database.parent, name=database.stem)
+    return Settings(_env_file=None, home=home, database_url=database_url, rules=SAMPLE_RULES, knowledge=SAMPLE_KNOWLEDGE,
                     slack_bot_token=None, microsoft_app_id="", teams_local_mode=False)
 
 
@@ -45,6 +52,10 @@ class LiveServer:
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
+        from tests.conftest import drop_database
+
+        self.core.store.engine.dispose()
+        drop_database(self.core.settings.effective_database_url)
 
 
 def start_live_server(settings: Settings) -> LiveServer:

@@ -132,7 +132,8 @@ def customers(slack, n: int, *, prefix: str = "U0RC") -> list[str]:
 
 def rows(core, model, *where) -> list:
     with Session(core.store.engine) as session:
-        return list(session.exec(select(model).where(*where)))
+        # In primary-key order: without ORDER BY, PostgreSQL returns rows in heap order, not insertion order.
+        return list(session.exec(select(model).where(*where).order_by(*model.__table__.primary_key.columns)))
 
 
 def answers(slack, event: dict) -> list[dict]:
