@@ -25,55 +25,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import hashlib
-import hmac
 import json
 import logging
 import os
 import signal
-import socket
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import QUESTIONS, SECRET, SlackStandIn, free_port, percentile, sign  # noqa: E402
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
-
-from standins.slack_api import SlackStandIn  # noqa: E402
-
-SECRET = "benchmark-signing-secret"
-QUESTIONS = (
-    "How do I export my expenses to a spreadsheet for my accountant?",
-    "where do I add our VAT number so it shows on invoices",
-    "is there a zapier integration?",
-    "you charged my card twice on the 3rd",
-    "can I talk to a real person please",
-    "the PDF download button just spins and nothing happens",
-)
-
-
-def sign(body: str) -> dict[str, str]:
-    """Slack's v0 signature headers for ``body``."""
-    ts = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}", "Content-Type": "application/json"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 # --- the child: Baton's server ----------------------------------------------------------------
