@@ -32,11 +32,11 @@ from bot.types import ConversationRef, Person  # noqa: E402
 
 
 def open_tickets(*, store: Store, count: int) -> list[str]:
-    """``count`` open tickets on one conversation."""
-    ref = ConversationRef(platform="bench", channel="C", thread="t")
-    store.upsert_conversation(ref=ref, author=Person(platform_id="U1", display_name="Ann"))
+    """``count`` open tickets, each on a conversation of its own (one unresolved ticket per conversation)."""
     ids = [new_ticket_id() for _ in range(count)]
     for ticket_id in ids:
+        ref = ConversationRef(platform="bench", channel="C", thread=f"t-{ticket_id}")
+        store.upsert_conversation(ref=ref, author=Person(platform_id="U1", display_name="Ann"))
         store.create_ticket(ticket=TicketRow(id=ticket_id, conversation_id=ref.key, original_message="help"))
     return ids
 
