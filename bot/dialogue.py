@@ -84,12 +84,15 @@ class Dialogue:
         Recorded as a missed-escalation signal on the last answer, then escalated with the
         human_requested reason; the engine still summarises and prioritises the case.
         """
-        if not self.store.remember_event(event_id=message.event_id, kind="person_request"):
+        seen = self.store.mark_event(event_id=message.event_id, kind="person_request", owner=message.delivery)
+        if seen == "duplicate":
             return TurnResult("duplicate")
         value = customer_value(rules=self.engine.rules, person=message.author)
         row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=value.tier)
         ticket = self.store.active_ticket(conversation_id=row.id)
         if ticket is not None:
+            if seen == "resume":  # a recovered click: the earlier attempt opened the ticket; make sure its card is up
+                await self.desk.ensure_card(ticket=ticket)
             return TurnResult("relayed", ticket_id=ticket.id)
         history = tuple(self.store.history(conversation_id=row.id))
         text = next((t.text for t in reversed(history) if t.role == Role.CUSTOMER), message.text)

@@ -106,8 +106,9 @@ class ActionHandler:
         await self.outbox.client.views_open(trigger_id=click.trigger_id, view=view)
         return None
 
-    async def on_submission(self, *, payload: dict, home_team: str | None) -> None:
-        """The edited reply goes to the customer under the agent's name."""
+    async def on_submission(self, *, payload: dict, home_team: str | None, delivery: str | None = None) -> None:
+        """The edited reply goes to the customer under the agent's name (at most once: a recovered
+        submission finds the reply it already sent)."""
         user, view = payload.get("user") or {}, payload.get("view") or {}
         if not is_member(user_team=user.get("team_id"), home_team=home_team):
             log.warning("refused an edited reply from user %s of team %s", user.get("id"), user.get("team_id"))
@@ -115,23 +116,26 @@ class ActionHandler:
         meta = convert.metadata(view)
         text = convert.submitted_text(view, block_id=render.EDIT_BLOCK, action_id=render.EDIT_ACTION)
         agent = str(user.get("id", ""))
-        result = await self.core.desk.agent_reply(ticket_id=str(meta.get("ticket_id", "")), agent_id=agent, agent_name=await self.directory.name(agent), text=text)
+        key = f"edited:{delivery}" if delivery else None
+        result = await self.core.desk.agent_reply(ticket_id=str(meta.get("ticket_id", "")), agent_id=agent, agent_name=await self.directory.name(agent), text=text, key=key)
         if not result.ok and meta.get("channel"):
             await self.outbox.notify_agent(card_ref={"channel": meta["channel"]}, agent_id=agent, text=render.escape(result.message))
 
-    async def on_answer_action(self, *, payload: dict, home_team: str | None) -> None:
-        """Helpful / not helpful feed the KPIs; 'Talk to a person' hands the thread over."""
+    async def on_answer_action(self, *, payload: dict, home_team: str | None, delivery: str | None = None) -> None:
+        """Helpful / not helpful feed the KPIs; 'Talk to a person' hands the thread over.
+
+        ``delivery`` is the click's inbox key: a click recovered after a crash resumes its handoff."""
         click = convert.click_from(payload)
         if click is None:
             return
         if click.action == "talk_to_person":
-            await self._talk_to_person(click, home_team)
+            await self._talk_to_person(click, home_team, delivery)
             return
         decision_id = int(click.value) if click.value.isdigit() else None
         self.core.store.add_feedback(kind=click.action, decision_id=decision_id, by=click.user_id)
         await self._tell(click, "Thanks for the feedback.")
 
-    async def _talk_to_person(self, click: convert.Click, home_team: str | None) -> None:
+    async def _talk_to_person(self, click: convert.Click, home_team: str | None, delivery: str | None) -> None:
         """Hand the thread to a person at once (the core's Dialogue.request_person)."""
         thread = click.thread_ts or click.message_ts
         key = ConversationRef(platform="slack", channel=click.channel, thread=thread).key
@@ -140,7 +144,7 @@ class ActionHandler:
         author = await self.directory.person(user_id=click.user_id, user_team=click.user_team, home_team=home_team)
         event_id = f"slack-talk:{click.channel}:{click.message_ts}:{click.user_id}:{click.action_ts}"
         async with self.turns.lock(key):
-            result = await self.core.dialogue.request_person(message=InboundMessage(event_id=event_id, ref=ref, author=author, text=TALK_TEXT))
+            result = await self.core.dialogue.request_person(message=InboundMessage(event_id=event_id, ref=ref, author=author, text=TALK_TEXT, delivery=delivery))
         log.info("talk-to-a-person click in %s: %s", key, result.status)
 
     async def on_review_action(self, *, payload: dict, home_team: str | None) -> None:

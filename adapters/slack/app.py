@@ -137,9 +137,10 @@ class SlackAdapter:
 def inbox_handlers(*, messages: MessageHandler, actions: ActionHandler) -> dict[str, Any]:
     """What each kind of stored row runs: (payload, inbox key) -> True when a turn finishes it."""
 
-    def interaction(handle: Callable[..., Awaitable[None]]) -> Callable[[dict, str], Awaitable[bool]]:
+    def interaction(handle: Callable[..., Awaitable[None]], *, resumable: bool = False) -> Callable[[dict, str], Awaitable[bool]]:
         async def run(payload: dict, key: str) -> bool:
-            await handle(payload=payload["body"], home_team=payload.get("home_team"))
+            extra = {"delivery": key or None} if resumable else {}
+            await handle(payload=payload["body"], home_team=payload.get("home_team"), **extra)
             return False
 
         return run
@@ -148,8 +149,8 @@ def inbox_handlers(*, messages: MessageHandler, actions: ActionHandler) -> dict[
         return await messages.on_event(body=payload.get("body") or {}, home_team=payload.get("home_team"), bot_user_id=payload.get("bot_user_id"), delivery=key)
 
     return {
-        "event": event, "card": interaction(actions.on_card_action), "answer": interaction(actions.on_answer_action),
-        "submit": interaction(actions.on_submission), "review": interaction(actions.on_review_action),
+        "event": event, "card": interaction(actions.on_card_action), "answer": interaction(actions.on_answer_action, resumable=True),
+        "submit": interaction(actions.on_submission, resumable=True), "review": interaction(actions.on_review_action),
     }
 
 

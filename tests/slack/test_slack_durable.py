@@ -243,3 +243,30 @@ async def test_the_last_attempt_tells_the_customer_and_keeps_one_ticket(baton):
     assert not ticket.card_refs  # the card never made it: the ticket stays in the store for the dashboard
     [row] = rows(baton.core, InboxRow, InboxRow.key == key)
     assert (row.status, row.attempts) == ("done", 3)
+
+
+async def test_a_talk_to_a_person_click_cut_short_is_finished_after_restart(baton, slack_settings, monkeypatch):
+    """The click's marker was written, then the process died: the restarted one still hands over."""
+    question = baton.say(channel=HELP, user=CUSTOMER, text=QUESTION)
+    qts = question["event"]["ts"]
+    await baton.event(question)
+    await settle(baton)
+    [answer] = posts_in_thread(baton.slack, HELP, qts)
+    decision_id = answer["blocks"][-1]["elements"][0]["value"]
+    real_request = baton.core.dialogue.request_person
+
+    async def dies_after_marking(*, message):
+        baton.core.store.mark_event(event_id=message.event_id, kind="person_request", owner=message.delivery)
+        raise RuntimeError("the process died here")  # nothing after the marker happens
+
+    monkeypatch.setattr(baton.core.dialogue, "request_person", dies_after_marking)
+    click = baton.click(action="talk_to_person", value=decision_id, user=CUSTOMER, channel=HELP, message_ts=answer["ts"], thread_ts=qts)
+    assert (await baton.action(click)).status == 200
+    await settle(baton)
+    monkeypatch.setattr(baton.core.dialogue, "request_person", real_request)
+    assert baton.core.store.active_ticket(conversation_id=f"slack:{HELP}:{qts}") is None
+    as_if_died_mid_work(baton.core, key=f"slack-answer:{click['trigger_id']}")
+
+    async with restarted(slack_settings, baton.slack) as again:
+        ticket = again.core.store.active_ticket(conversation_id=f"slack:{HELP}:{qts}")
+        assert ticket is not None and ticket.reasons[0] == "human_requested" and ticket.card_refs
