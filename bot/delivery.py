@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.store.durable import Deliveries
+from bot.types import Reply
 
 
 def card_key(ticket_id: str) -> str:
@@ -47,3 +49,26 @@ class OnceOnly:
         result = await send()
         self.deliveries.sent(key=key, result=result)
         return Delivered(result, True)
+
+    async def reply(self, *, outbox: Any, reply: Reply) -> Delivered:
+        """``outbox.send_reply`` at most once per ``reply.idempotency_key``; the result holds ``message_id``."""
+
+        async def send() -> dict:
+            return {"message_id": await outbox.send_reply(reply)}
+
+        key = reply.idempotency_key
+        find = finder(outbox, key=key, channel=reply.ref.channel, thread=reply.ref.thread, wrap=lambda ts: {"message_id": ts})
+        return await self.run(key=key, platform=outbox.platform, send=send, find=find)
+
+
+def finder(outbox: Any, *, key: str | None, channel: str, thread: str | None, wrap: Callable[[str], dict]) -> Callable[[], Awaitable[dict | None]] | None:
+    """How to look for an earlier attempt's post on the platform (None when the adapter cannot)."""
+    find_post = getattr(outbox, "find_post", None)
+    if key is None or find_post is None:
+        return None
+
+    async def find() -> dict | None:
+        found = await find_post(key=key, channel=channel, thread=thread)
+        return wrap(found) if found else None
+
+    return find

@@ -209,23 +209,18 @@ class Dialogue:
         return TurnResult("failed", decision, ticket_id)
 
 
-def _hand_over(decision: Decision, trigger: Trigger) -> None:
-    """Turn an answer into a handoff for ``trigger``; the drafted answer becomes the suggestion."""
+def _hand_over(decision: Decision, trigger: Trigger | None) -> None:
+    """Turn any decision into a handoff, led by ``trigger`` if given; a drafted answer becomes the suggestion."""
     from bot.engine import recommendation
 
     decision.action = Action.ESCALATE
-    decision.triggers.insert(0, trigger)
+    if trigger is not None:
+        decision.triggers.insert(0, trigger)
     draft, decision.answer = decision.answer, None
     decision.suggested_reply, decision.internal_action = recommendation(decision=decision, draft=draft)
 
 
 def _force_person(decision: Decision) -> None:
     """Turn any decision into a handoff that names the customer's explicit request."""
-    from bot.engine import recommendation
-
-    decision.action = Action.ESCALATE
-    if Reason.HUMAN_REQUESTED not in decision.reasons:
-        decision.triggers.insert(0, Trigger(Reason.HUMAN_REQUESTED, "the customer pressed 'talk to a person'", ("button: talk to a person",), 1.0, "human_requested"))
-    draft = decision.answer
-    decision.answer = None
-    decision.suggested_reply, decision.internal_action = recommendation(decision=decision, draft=draft)
+    pressed = Trigger(Reason.HUMAN_REQUESTED, "the customer pressed 'talk to a person'", ("button: talk to a person",), 1.0, "human_requested")
+    _hand_over(decision, None if Reason.HUMAN_REQUESTED in decision.reasons else pressed)

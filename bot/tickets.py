@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.cards import card_from_ticket
-from bot.delivery import OnceOnly, card_key
+from bot.delivery import OnceOnly, card_key, finder
 from bot.engine import customer_value
 from bot.outbox import OutboxRouter, QueueTarget
 from bot.rules import Rules
@@ -88,13 +86,7 @@ class TicketDesk:
 
     async def say(self, *, reply: Reply, decision_id: int | None) -> str | None:
         """Send a bot reply to the customer and keep it in the conversation history."""
-        outbox = self.outboxes.for_platform(reply.ref.platform)
-        key = reply.idempotency_key
-
-        async def send() -> dict:
-            return {"message_id": await outbox.send_reply(reply)}
-
-        delivered = await self.once.run(key=key, platform=reply.ref.platform, send=send, find=_finder(outbox, key=key, channel=reply.ref.channel, thread=reply.ref.thread, wrap=lambda ts: {"message_id": ts}))
+        delivered = await self.once.reply(outbox=self.outboxes.for_platform(reply.ref.platform), reply=reply)
         message_id = delivered.result.get("message_id")
         role = Role.AGENT if reply.kind == "agent" else Role.BOT
         if not delivered.fresh and self.store.find_message(conversation_id=reply.ref.key, platform_message_id=message_id, role=role) is not None:
@@ -229,7 +221,7 @@ class TicketDesk:
             return await outbox.post_card(target=target, card=card_from_ticket(ticket=ticket))
 
         wrap = lambda ts: {"platform": target.platform, "channel": target.channel, "message_id": ts}  # noqa: E731
-        delivered = await self.once.run(key=key, platform=target.platform, send=send, find=_finder(outbox, key=key, channel=target.channel, thread=None, wrap=wrap))
+        delivered = await self.once.run(key=key, platform=target.platform, send=send, find=finder(outbox, key=key, channel=target.channel, thread=None, wrap=wrap))
         return delivered.result
 
     async def _refresh_card(self, ticket: TicketRow) -> None:
@@ -253,19 +245,6 @@ class TicketDesk:
     def conversation_ref(self, *, conversation_id: str) -> ConversationRef:
         row = self.store.conversation(conversation_id=conversation_id)
         return ConversationRef(platform=row.platform, channel=row.channel, thread=row.thread, native=dict(row.native))
-
-
-def _finder(outbox: Any, *, key: str | None, channel: str, thread: str | None, wrap: Callable[[str], dict]) -> Callable[[], Awaitable[dict | None]] | None:
-    """How to look for an earlier attempt's post on the platform (None when the adapter cannot)."""
-    find_post = getattr(outbox, "find_post", None)
-    if key is None or find_post is None:
-        return None
-
-    async def find() -> dict | None:
-        found = await find_post(key=key, channel=channel, thread=thread)
-        return wrap(found) if found else None
-
-    return find
 
 
 def _minutes(value: int) -> timedelta:

@@ -14,6 +14,7 @@ import socket
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from bot.delivery import OnceOnly
 from bot.ops.config import OpsConfig, Weekly, ops_config
 from bot.ops.feedback import post_review_sample
 from bot.ops.fmt import duration, fraction, pct
@@ -70,9 +71,10 @@ class WeeklyJobs:
     """Posts the weekly digest and the reviewers' sample, each once per ISO week across processes."""
 
     def __init__(self, *, store: Store, rules: Any, outboxes: OutboxRouter, config: OpsConfig | None = None,
-                 clock: Callable[[], datetime] = utcnow, worker: str | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow, worker: str | None = None, once: OnceOnly | None = None) -> None:
         self.store = store
         self.outboxes = outboxes
+        self.once = once or OnceOnly(deliveries=None)  # the core's delivery log: a retried week posts nothing twice
         self.config = config or ops_config(rules=rules)
         self.clock = clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -100,11 +102,11 @@ class WeeklyJobs:
     async def _digest(self, *, now: datetime, week: str, schedule: Weekly) -> dict:
         report = build_report(store=self.store, period=Period(since=now - timedelta(days=7), until=now), baseline=self.config.time_saved)
         ref = ConversationRef(platform=schedule.platform, channel=schedule.channel)
-        await self.outboxes.for_platform(schedule.platform).send_reply(Reply(ref=ref, text=digest_text(report=report), kind="digest", idempotency_key=f"digest:{week}"))
+        await self.once.reply(outbox=self.outboxes.for_platform(schedule.platform), reply=Reply(ref=ref, text=digest_text(report=report), kind="digest", idempotency_key=f"digest:{week}"))
         return {"answers": report.kpis.answers, "escalations": report.kpis.escalations}
 
     async def _review(self, *, now: datetime, week: str, schedule: Weekly) -> dict:
         outbox = self.outboxes.for_platform(schedule.platform)
         period = Period(since=now - timedelta(days=7), until=now)
-        posted = await post_review_sample(store=self.store, outbox=outbox, channel=schedule.channel, period=period, size=schedule.sample_size, seed=week)
+        posted = await post_review_sample(store=self.store, outbox=outbox, channel=schedule.channel, period=period, size=schedule.sample_size, seed=week, once=self.once)
         return {"decision_ids": posted}

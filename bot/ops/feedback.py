@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.delivery import OnceOnly
 from bot.ops.period import Period
 from bot.store.models import DecisionRow, FeedbackRow
 from bot.store.repo import Store
@@ -98,12 +99,14 @@ def review_text(*, decision: DecisionRow) -> str:
     ])
 
 
-async def post_review_sample(*, store: Store, outbox: Any, channel: str, period: Period, size: int, seed: str, native: dict | None = None) -> list[int]:
-    """Post each sampled answer to the reviewers' channel with the two verdict buttons."""
+async def post_review_sample(*, store: Store, outbox: Any, channel: str, period: Period, size: int, seed: str, native: dict | None = None, once: OnceOnly | None = None) -> list[int]:
+    """Post each sampled answer to the reviewers' channel with the two verdict buttons; through
+    ``once`` (the delivery log), a retried week does not post the same answer twice."""
+    once = once or OnceOnly(deliveries=None)
     ref = ConversationRef(platform=outbox.platform, channel=channel, native=dict(native or {}))
     posted = []
     for decision in review_sample(store=store, period=period, size=size, seed=seed):
         reply = Reply(ref=ref, text=review_text(decision=decision), kind="review", buttons=review_buttons(decision_id=decision.id), idempotency_key=f"review:{seed}:{decision.id}")
-        await outbox.send_reply(reply)
+        await once.reply(outbox=outbox, reply=reply)
         posted.append(decision.id)
     return posted

@@ -23,7 +23,7 @@ def ops_jobs(*, core: Any) -> tuple[SlaScheduler, WeeklyJobs]:
     config = ops_config(rules=core.rules)
     clock = core.desk.clock
     sla = SlaScheduler(store=core.store, rules=core.rules, outboxes=core.outboxes, config=config, clock=clock)
-    weekly = WeeklyJobs(store=core.store, rules=core.rules, outboxes=core.outboxes, config=config, clock=clock)
+    weekly = WeeklyJobs(store=core.store, rules=core.rules, outboxes=core.outboxes, config=config, clock=clock, once=core.desk.once)
     return sla, weekly
 
 

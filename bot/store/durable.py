@@ -174,14 +174,6 @@ class Inbox:
             session.commit()
         return [row for row in rows if row.key not in self._held]
 
-    def counts(self) -> dict[str, int]:
-        """How many rows are in each state (for /readyz, metrics and benchmarks)."""
-        from sqlalchemy import func
-
-        with self._session() as session:
-            rows = session.exec(select(InboxRow.status, func.count()).group_by(InboxRow.status)).all()
-        return {status: int(count) for status, count in rows}
-
 
 class Deliveries:
     """The delivery log behind the core's outbound posts (see the module docstring)."""
@@ -217,7 +209,3 @@ class Deliveries:
                 row.result, row.sent_at = dict(result), utcnow()
                 session.add(row)
                 session.commit()
-
-    def get(self, *, key: str) -> DeliveryRow | None:
-        with self._session() as session:
-            return session.get(DeliveryRow, key)

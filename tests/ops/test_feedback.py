@@ -115,3 +115,26 @@ def test_time_saved_with_its_assumptions():
     assert any("8 min" in a for a in saved.assumptions) and any("6 min" in a for a in saved.assumptions)
     empty = time_saved(data=PeriodData(period=WEEK), baseline=TimeSavedBaseline())
     assert (empty.total_hours, empty.median_minutes_to_reply_after_claim) == (0, None)
+
+
+async def test_a_review_sample_retried_after_a_failed_post_posts_each_answer_once(store):
+    """Through the delivery log, the retry of a half-posted week skips what already went out."""
+    from bot.delivery import OnceOnly
+    from bot.store.durable import Deliveries
+
+    seed_store(store)
+
+    class FailsOnce(RecordingOutbox):
+        failed = False
+
+        async def send_reply(self, reply):
+            if len(self.sent) == 1 and not self.failed:
+                self.failed = True
+                raise ConnectionError("the platform went away")
+            return await super().send_reply(reply)
+
+    outbox, once = FailsOnce(platform="test"), OnceOnly(deliveries=Deliveries(engine=store.engine))
+    with pytest.raises(ConnectionError):
+        await post_review_sample(store=store, outbox=outbox, channel="C-review", period=WEEK, size=5, seed="w", once=once)
+    assert await post_review_sample(store=store, outbox=outbox, channel="C-review", period=WEEK, size=5, seed="w", once=once) == [1, 4]
+    assert [r.idempotency_key for r in outbox.replies()] == ["review:w:1", "review:w:4"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+from bot.delivery import OnceOnly
 from bot.ops.loop import ops_pass, run_ops
 from bot.outbox import OutboxRouter, RecordingOutbox
 from bot.rules import Rules
@@ -32,7 +33,7 @@ async def test_run_ops_ticks_with_the_core_clock_until_stopped(store):
     outbox = RecordingOutbox(platform="test")
     from datetime import timedelta
 
-    core = SimpleNamespace(store=store, rules=Rules(), outboxes=OutboxRouter(outboxes=[outbox]), desk=SimpleNamespace(clock=lambda: T0 + timedelta(minutes=13)))
+    core = SimpleNamespace(store=store, rules=Rules(), outboxes=OutboxRouter(outboxes=[outbox]), desk=SimpleNamespace(clock=lambda: T0 + timedelta(minutes=13), once=OnceOnly(deliveries=None)))
     stop = asyncio.Event()
     task = asyncio.create_task(run_ops(core=core, interval_seconds=0.01, stop=stop))
     await asyncio.sleep(0.2)
