@@ -21,7 +21,7 @@ from typing import Any
 
 from slack_bolt.response import BoltResponse
 
-from bot.store.durable import Inbox
+from bot.store.durable import Accepted, Inbox
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -50,12 +50,9 @@ class SlackInbox:
         if key is None:
             return await next()
         home_team, bot_user_id = home_of(context)
-        payload = {"body": body, "home_team": home_team, "bot_user_id": bot_user_id}
-        try:
-            accepted = await asyncio.to_thread(self.inbox.accept, key=key, platform=PLATFORM, kind="event", payload=payload)
-        except Exception as exc:
-            log.error("could not store slack event %s (%s); asking Slack to deliver it again", key, type(exc).__name__)
-            return BoltResponse(status=503, body="")
+        accepted = await self._store(key=key, kind="event", payload={"body": body, "home_team": home_team, "bot_user_id": bot_user_id})
+        if accepted is None:
+            return BoltResponse(status=503, body="")  # Slack delivers it again
         context[CONTEXT_KEY] = (key, accepted.new)
         return await next()
 
@@ -66,12 +63,16 @@ class SlackInbox:
         if not isinstance(trigger, str) or not trigger:
             return None, True
         key = f"slack-{kind}:{trigger}"
+        accepted = await self._store(key=key, kind=kind, payload={"body": body, "home_team": home_team})
+        return (None, True) if accepted is None else (key, accepted.new)
+
+    async def _store(self, *, key: str, kind: str, payload: dict) -> Accepted | None:
+        """Store one inbound item off the HTTP loop; None when the database cannot take it."""
         try:
-            accepted = await asyncio.to_thread(self.inbox.accept, key=key, platform=PLATFORM, kind=kind, payload={"body": body, "home_team": home_team})
+            return await asyncio.to_thread(self.inbox.accept, key=key, platform=PLATFORM, kind=kind, payload=payload)
         except Exception as exc:
-            log.error("could not store slack %s %s (%s); handling it from memory", kind, key, type(exc).__name__)
-            return None, True
-        return key, accepted.new
+            log.error("could not store slack %s %s (%s)", kind, key, type(exc).__name__)
+            return None
 
     async def process(self, *, key: str, restarted: bool = False) -> None:
         """Lease one stored event or interaction and run its handler; runs on the worker loop."""
@@ -87,13 +88,12 @@ class SlackInbox:
         if not deferred:
             self.inbox.finish(keys=[key])
 
-    async def sweep(self, *, restarted: bool = False, older_than: timedelta | None = None) -> int:
-        """Process what a dead process (or a lost hand-over) left; returns how many rows were due."""
-        if older_than is None:
-            older_than = timedelta(0) if restarted else timedelta(seconds=self.sweep_seconds)
-        rows = await asyncio.to_thread(self.inbox.due, platform=PLATFORM, restarted=restarted, older_than=older_than)
+    async def sweep(self, *, older_than: timedelta) -> int:
+        """Process what a dead process, another replica or a failed write left (pending rows older
+        than ``older_than``, expired leases, this instance's rows no worker holds); returns how many."""
+        rows = await asyncio.to_thread(self.inbox.due, platform=PLATFORM, restarted=True, older_than=older_than)
         for row in rows:
-            await self.process(key=row.key, restarted=restarted)
+            await self.process(key=row.key, restarted=True)
         if rows:
             log.info("recovered %d stored slack events", len(rows))
         return len(rows)
@@ -108,7 +108,7 @@ class SlackInbox:
         first = True
         while True:
             try:
-                await self.sweep(restarted=True, older_than=timedelta(0) if first else timedelta(seconds=self.sweep_seconds))
+                await self.sweep(older_than=timedelta(0) if first else timedelta(seconds=self.sweep_seconds))
                 first = False
             except Exception:
                 log.exception("inbox sweep failed; trying again later")

@@ -195,7 +195,7 @@ async def sweep_now(baton) -> None:
     """The recovery sweep's next pass, without waiting for its period."""
     from datetime import timedelta
 
-    await baton.adapter.worker.call(baton.adapter.inbox.sweep(restarted=True, older_than=timedelta(0)))
+    await baton.adapter.worker.call(baton.adapter.inbox.sweep(older_than=timedelta(0)))
     await settle(baton)
 
 
