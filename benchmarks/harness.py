@@ -131,7 +131,7 @@ def bot_env(*, standin: SlackStandIn, home: Path, database_url: str, extra: dict
     """The environment of a benchmark replica: Slack through the stand-in, no debounce or pacing."""
     env = {
         "BATON_HOME": str(home), "BATON_DATABASE_URL": database_url, "BATON_LOG_LEVEL": "WARNING",
-        "SLACK_BOT_TOKEN": standin.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": standin.base_url,
+        "SLACK_BOT_TOKEN": standin.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": standin.base_url, "BATON_ADMIN_TOKEN": "bench-admin-token",
         "BATON_SLACK_DEBOUNCE_SECONDS": "0", "BATON_SLACK_POST_INTERVAL_SECONDS": "0",
     }
     return env | (extra or {})

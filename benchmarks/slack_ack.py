@@ -67,7 +67,7 @@ async def serve(*, port: int, api_url: str, home: Path, database: Path, freeze: 
     from bot.server import build_web_app
     from bot.settings import Settings
 
-    settings = Settings(_env_file=None, home=home, database_url=f"sqlite:///{database}", slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=api_url)
+    settings = Settings(_env_file=None, home=home, database_url=f"sqlite:///{database}", slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=api_url, admin_token="bench-admin-token")
     app = build_web_app(core=build_core(settings=settings), settings=settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

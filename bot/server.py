@@ -16,9 +16,20 @@ from typing import Any
 
 from aiohttp import web
 
+import secrets
+import sys
+
 from bot.app import Core, build_core
 from bot.metrics import Metrics
 from bot.settings import Settings
+from adapters.web.access import AccessPolicy, access_middleware
+from adapters.web.exposure import ExposureError, WebMode, check_web_surface
+from adapters.web.hardening import body_limit_middleware, security_headers
+from adapters.web.ratelimit import SlidingWindowLimiter
+from adapters.web.roles import RoleMap
+from adapters.web.sessions import CookieSigner
+from adapters.web.signin import SIGNIN_KEY, SignIn
+from adapters.web.signin import routes as signin_routes
 
 log = logging.getLogger(__name__)
 CORE_KEY = web.AppKey("baton_core", Core)
@@ -26,10 +37,12 @@ METRICS_KEY = web.AppKey("baton_metrics", Metrics)
 
 
 def adapters_for(settings: Settings) -> list[Any]:
-    """The adapter packages to mount: the sandbox always, Slack and Teams when configured."""
-    import adapters.sandbox as sandbox
+    """The adapter packages to mount: the sandbox unless turned off, Slack and Teams when configured."""
+    mounted = []
+    if settings.sandbox:
+        import adapters.sandbox as sandbox
 
-    mounted = [sandbox]
+        mounted.append(sandbox)
     if settings.slack_enabled:
         import adapters.slack as slack
 
@@ -91,12 +104,71 @@ def timing_middleware(*, metrics: Metrics):
     return timed
 
 
-def build_web_app(*, core: Core, settings: Settings) -> web.Application:
-    """The aiohttp application with metrics, health routes and every configured adapter."""
+def _secret(value) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def _session_key(*, settings: Settings, mode: WebMode) -> bytes:
+    """BATON_SESSION_SECRET, or a random key for this process (sessions end at a restart)."""
+    if settings.session_secret is not None and settings.session_secret.get_secret_value():
+        return settings.session_secret.get_secret_value().encode()
+    if mode.deployment:
+        log.warning("BATON_SESSION_SECRET is not set: sign-ins last until this process restarts and do not carry over to other replicas")
+    return secrets.token_bytes(32)
+
+
+def build_access(*, settings: Settings, mode: WebMode) -> AccessPolicy:
+    """Sessions, roles, tokens and rate limits for the web surface."""
+    return AccessPolicy(
+        mode=mode, signer=CookieSigner(secret=_session_key(settings=settings, mode=mode)), roles=RoleMap.from_settings(settings),
+        admin_token=_secret(settings.admin_token), metrics_token=_secret(settings.metrics_token),
+        chat_limiter=SlidingWindowLimiter(limit=settings.chat_rate_per_minute), token_limiter=SlidingWindowLimiter(limit=10),
+        public_url=settings.public_url, trust_forwarded_for=settings.trust_forwarded_for,
+    )
+
+
+def oidc_clients(*, settings: Settings, mode: WebMode) -> dict:
+    """One OpenID Connect client per sign-in provider the settings turn on."""
+    if not {"slack", "entra"} & set(mode.sign_in):
+        return {}
+    from bot.web.oidc import OidcClient, entra_config, slack_config
+
+    clients = {}
+    if "slack" in mode.sign_in:
+        config = slack_config(client_id=settings.slack_signin_client_id, client_secret=_secret(settings.slack_signin_client_secret), issuer=settings.slack_signin_issuer, team_id=settings.slack_signin_team_id)
+        clients["slack"] = OidcClient(config=config)
+    if "entra" in mode.sign_in:
+        config = entra_config(client_id=settings.entra_client_id, client_secret=_secret(settings.entra_client_secret), tenant_id=settings.entra_tenant_id, authority=settings.entra_authority)
+        clients["entra"] = OidcClient(config=config)
+    return clients
+
+
+def _mount_sign_in(*, app: web.Application, core: Core, settings: Settings, policy: AccessPolicy) -> None:
+    signin = SignIn(policy=policy, audit=core.store, settings=settings, clients=oidc_clients(settings=settings, mode=policy.mode))
+    app[SIGNIN_KEY] = signin
+    app.router.add_routes(signin_routes())
+
+    async def close_clients(_app: web.Application) -> None:
+        for client in signin.clients.values():
+            await client.close()
+
+    app.on_cleanup.append(close_clients)
+
+
+def build_web_app(*, core: Core, settings: Settings, host: str | None = None) -> web.Application:
+    """The aiohttp application: access control, hardening, metrics, health, every configured adapter.
+
+    Raises ExposureError when the settings would expose the web UI without sign-in.
+    """
+    mode = check_web_surface(settings=settings, host=settings.host if host is None else host)
     metrics = Metrics(store=core.store)
-    app = web.Application(client_max_size=1024 * 1024, middlewares=[timing_middleware(metrics=metrics)])
+    policy = build_access(settings=settings, mode=mode)
+    middlewares = [timing_middleware(metrics=metrics), body_limit_middleware(max_bytes=settings.max_body_bytes), access_middleware(policy=policy)]
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
+    app.on_response_prepare.append(security_headers(https=settings.public_url.lower().startswith("https://")))
     app[CORE_KEY] = core
     app[METRICS_KEY] = metrics
+    _mount_sign_in(app=app, core=core, settings=settings, policy=policy)
     app.router.add_get("/healthz", _health)
     app.router.add_get("/readyz", _ready)
     app.router.add_get("/metrics", _metrics)
@@ -119,12 +191,19 @@ async def _operations(app: web.Application):
 
 
 def serve(*, settings: Settings, host: str, port: int) -> int:
-    """Build the core, mount the adapters and serve until interrupted."""
+    """Build the core, mount the adapters and serve until interrupted (exit 2 on unsafe settings)."""
+    try:
+        mode = check_web_surface(settings=settings, host=host)
+    except ExposureError as exc:
+        print(f"Baton will not start: {exc}", file=sys.stderr, flush=True)
+        return 2
     core = build_core(settings=settings, progress=True)
-    app = build_web_app(core=core, settings=settings)
+    app = build_web_app(core=core, settings=settings, host=host)
+    log.info("web surface: %s mode%s", mode.name, f" ({'; '.join(mode.reasons)}), sign-in: {', '.join(mode.sign_in) or 'none'}" if mode.deployment else "")
     app.cleanup_ctx.append(_operations)
     gc.freeze()  # the loaded models never change: keep full collections from walking them (ack latency)
-    print(f"Baton is running: open http://{host}:{port}/ (Ctrl+C to stop)", flush=True)
+    shown = settings.public_url.rstrip("/") or f"http://{host}:{port}"
+    print(f"Baton is running: open {shown}/ (Ctrl+C to stop)", flush=True)
     access_log = logging.getLogger("aiohttp.access") if settings.log_level == "DEBUG" else None  # /metrics counts requests
     web.run_app(app, host=host, port=port, print=None, access_log=access_log)
     return 0

@@ -68,6 +68,33 @@ class Settings(BaseSettings):
     llm_passage_chars: int = Field(default=400, ge=100, le=4000)
     llm_max_output_tokens: int = Field(default=450, ge=64)
 
+    # --- the web surface: sign-in, roles and hardening (docs/security.md) -----------------
+    sandbox: bool = Field(default=True, description="Serve the web UI (customer chat, queue, dashboard). When exposed it needs a sign-in method.")
+    public_url: str = Field(default="", description="The URL people and identity providers reach Baton at (https://baton.example.com); sign-in redirects come back here.")
+    session_secret: SecretStr | None = Field(default=None, description="Key that signs session cookies; the same on every replica. A random one per process when unset.")
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="How long a sign-in lasts.")
+    admin_token: SecretStr | None = Field(default=None, description="A static token that signs in as admin (the minimal sign-in method).")
+    metrics_token: SecretStr | None = Field(default=None, description="Bearer token /metrics needs when the server is exposed.")
+    agents: str = Field(default="", description="Who may work the queue: emails, @domains or platform user ids, comma-separated.")
+    leads: str = Field(default="", description="Who may also read the dashboard, reports and audit trails.")
+    admins: str = Field(default="", description="Who may also read the settings.")
+    chat_rate_per_minute: int = Field(default=20, ge=1, description="Customer chat messages per client per minute on the web chat.")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="The largest request body any route accepts (413 above it).")
+    trust_forwarded_for: bool = Field(default=False, description="Take the client address from X-Forwarded-For (only behind a proxy you run).")
+    slack_signin_client_id: str = Field(default="", validation_alias=_alias("SLACK_CLIENT_ID", "BATON_SLACK_SIGNIN_CLIENT_ID"))
+    slack_signin_client_secret: SecretStr | None = Field(default=None, validation_alias=_alias("SLACK_CLIENT_SECRET", "BATON_SLACK_SIGNIN_CLIENT_SECRET"))
+    slack_signin_issuer: str = Field(default="https://slack.com", description="OpenID Connect issuer of Sign in with Slack.")
+    slack_signin_team_id: str = Field(default="", description="Only members of this Slack workspace may sign in (T...).")
+    entra_client_id: str = Field(default="", description="Microsoft Entra ID app (client) id for sign-in.")
+    entra_client_secret: SecretStr | None = Field(default=None)
+    entra_tenant_id: str = Field(default="", description="The Entra tenant whose members may sign in.")
+    entra_authority: str = Field(default="https://login.microsoftonline.com", description="Entra's login host; the issuer is <authority>/<tenant>/v2.0.")
+
+    # --- knowledge from a docs website (issue 13) --------------------------------------------
+    knowledge_urls: str = Field(default="", description="Docs sites to ingest: sitemap.xml or start URLs, comma-separated.")
+    knowledge_refresh_hours: float = Field(default=24.0, ge=0, description="Re-crawl the docs sites this often while serving (0: never).")
+    knowledge_max_pages: int = Field(default=500, ge=1, description="At most this many pages per site.")
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
@@ -123,6 +150,10 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return bool(self.openai_api_key and self.openai_api_key.get_secret_value()) or bool(self.openai_base_url)
+
+    @property
+    def knowledge_url_list(self) -> list[str]:
+        return [u.strip() for u in self.knowledge_urls.split(",") if u.strip()]
 
     def describe(self) -> dict[str, str]:
         """A printable view with every secret masked."""

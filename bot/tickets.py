@@ -103,6 +103,10 @@ class TicketDesk:
 
     async def claim(self, *, ticket_id: str, agent_id: str, agent_name: str) -> ActionResult:
         """One click, race-free; the loser is told who won."""
+        result = await self._claim(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name)
+        return self._audit(action="claim", ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, result=result)
+
+    async def _claim(self, *, ticket_id: str, agent_id: str, agent_name: str) -> ActionResult:
         result: ClaimResult = self.store.claim(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, at=self.clock())
         if result.status == "missing":
             return ActionResult(False, f"Ticket {ticket_id} does not exist.")
@@ -115,7 +119,11 @@ class TicketDesk:
         await self._refresh_card(ticket)
         return ActionResult(True, f"You claimed {ticket_id}.", ticket)
 
-    async def release(self, *, ticket_id: str, agent_id: str) -> ActionResult:
+    async def release(self, *, ticket_id: str, agent_id: str, agent_name: str = "") -> ActionResult:
+        result = await self._release(ticket_id=ticket_id, agent_id=agent_id)
+        return self._audit(action="release", ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, result=result)
+
+    async def _release(self, *, ticket_id: str, agent_id: str) -> ActionResult:
         if not self.store.release(ticket_id=ticket_id, agent_id=agent_id):
             return ActionResult(False, f"Only the agent who claimed {ticket_id} can release it.")
         ticket = self.store.ticket(ticket_id=ticket_id)
@@ -123,7 +131,11 @@ class TicketDesk:
         await self._refresh_card(ticket)
         return ActionResult(True, f"{ticket_id} is back in the queue.", ticket)
 
-    async def resolve(self, *, ticket_id: str, agent_id: str, needed_person: bool | None = None) -> ActionResult:
+    async def resolve(self, *, ticket_id: str, agent_id: str, needed_person: bool | None = None, agent_name: str = "") -> ActionResult:
+        result = await self._resolve(ticket_id=ticket_id, agent_id=agent_id, needed_person=needed_person)
+        return self._audit(action="resolve", ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, result=result)
+
+    async def _resolve(self, *, ticket_id: str, agent_id: str, needed_person: bool | None = None) -> ActionResult:
         if not self.store.resolve(ticket_id=ticket_id, agent_id=agent_id, at=self.clock()):
             return ActionResult(False, f"{ticket_id} is already resolved.")
         values = {} if needed_person is None else {"needed_person": needed_person}
@@ -139,6 +151,10 @@ class TicketDesk:
         ``echo_in_card`` is off when the reply was typed in the card's own thread; ``key`` (the
         agent's platform message) makes a recovered relay post at most once.
         """
+        result = await self._agent_reply(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, text=text, internal=internal, echo_in_card=echo_in_card, key=key)
+        return self._audit(action="note" if internal else "reply", ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, result=result)
+
+    async def _agent_reply(self, *, ticket_id: str, agent_id: str, agent_name: str, text: str, internal: bool, echo_in_card: bool, key: str | None) -> ActionResult:
         ticket = self.store.ticket(ticket_id=ticket_id)
         if ticket is None:
             return ActionResult(False, f"Ticket {ticket_id} does not exist.")
@@ -160,19 +176,24 @@ class TicketDesk:
     async def send_suggested(self, *, ticket_id: str, agent_id: str, agent_name: str) -> ActionResult:
         ticket = self.store.ticket(ticket_id=ticket_id)
         if ticket is None or not ticket.suggested_reply:
-            return ActionResult(False, "There is no suggested reply on this card.")
-        return await self.agent_reply(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, text=ticket.suggested_reply)
+            return self._audit(action="send_suggested", ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, result=ActionResult(False, "There is no suggested reply on this card."))
+        result = await self._agent_reply(ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, text=ticket.suggested_reply, internal=False, echo_in_card=True, key=None)
+        return self._audit(action="send_suggested", ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, result=result)
 
     async def no_person_needed(self, *, ticket_id: str, agent_id: str, agent_name: str) -> ActionResult:
         """Close a handoff that the bot could have handled: resolve plus 'did not need a person'."""
-        result = await self.resolve(ticket_id=ticket_id, agent_id=agent_id, needed_person=False)
+        result = await self._resolve(ticket_id=ticket_id, agent_id=agent_id, needed_person=False)
         if result.ok:
             self.store.add_feedback(kind="agent_needed_no", ticket_id=ticket_id, decision_id=result.ticket.decision_id, by=agent_name or agent_id)
-            return ActionResult(True, f"{ticket_id} resolved; recorded that no person was needed.", result.ticket)
-        return result
+            result = ActionResult(True, f"{ticket_id} resolved; recorded that no person was needed.", result.ticket)
+        return self._audit(action="no_person_needed", ticket_id=ticket_id, agent_id=agent_id, agent_name=agent_name, result=result)
 
-    async def record_feedback(self, *, ticket_id: str, kind: str, by: str, value: str = "") -> ActionResult:
+    async def record_feedback(self, *, ticket_id: str, kind: str, by: str, value: str = "", agent_id: str = "") -> ActionResult:
         """Agents' one-click answers: did this need a person, did the card have what they needed."""
+        result = self._record_feedback(ticket_id=ticket_id, kind=kind, by=by, value=value)
+        return self._audit(action=f"feedback:{kind}"[:40], ticket_id=ticket_id, agent_id=agent_id or by, agent_name=by, result=result)
+
+    def _record_feedback(self, *, ticket_id: str, kind: str, by: str, value: str) -> ActionResult:
         updates = {
             "needed_yes": {"needed_person": True}, "needed_no": {"needed_person": False},
             "card_ok": {"card_complete": True}, "card_missing": {"card_complete": False, "missing_field": value or None},
@@ -182,6 +203,14 @@ class TicketDesk:
         ticket = self.store.update_ticket(ticket_id=ticket_id, **updates)
         self.store.add_feedback(kind=f"agent_{kind}", value=value, ticket_id=ticket_id, decision_id=ticket.decision_id if ticket else None, by=by)
         return ActionResult(True, "Thanks, feedback recorded.", ticket)
+
+    def _audit(self, *, action: str, ticket_id: str, agent_id: str, agent_name: str, result: ActionResult) -> ActionResult:
+        """Keep who did what in the audit trail; a failing audit write never undoes the action."""
+        try:
+            self.store.record_agent_action(actor_id=agent_id or agent_name or "unknown", actor_name=agent_name, action=action, ticket_id=ticket_id, ok=result.ok, detail=result.message)
+        except Exception:
+            log.exception("could not record the audit entry for %s on %s", action, ticket_id)
+        return result
 
     # --- cards -------------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ def routes() -> list[web.RouteDef]:
         web.post(f"{API}/tickets/{{ticket}}/actions", agent_api.post_ticket_action),
         web.get(f"{API}/dashboard", agent_api.get_dashboard),
         web.get(f"{API}/audit/{{conversation}}", agent_api.get_audit),
+        web.get(f"{API}/agent-actions", agent_api.get_agent_actions),
     ]
 
 

@@ -66,12 +66,12 @@ async def run_command(*, desk: TicketDesk, ticket_id: str, command: TicketComman
     if c.action == "edit_send":
         return await desk.agent_reply(ticket_id=ticket_id, agent_id=c.agent_id, agent_name=c.agent_name, text=c.text)
     if c.action == "release":
-        return await desk.release(ticket_id=ticket_id, agent_id=c.agent_id)
+        return await desk.release(ticket_id=ticket_id, agent_id=c.agent_id, agent_name=c.agent_name)
     if c.action == "resolve":
-        return await desk.resolve(ticket_id=ticket_id, agent_id=c.agent_id)
+        return await desk.resolve(ticket_id=ticket_id, agent_id=c.agent_id, agent_name=c.agent_name)
     if c.action == "no_person_needed":
         return await _no_person_needed(desk=desk, ticket_id=ticket_id, command=c)
-    return await desk.record_feedback(ticket_id=ticket_id, kind=c.feedback, by=c.agent_name, value=c.field)
+    return await desk.record_feedback(ticket_id=ticket_id, kind=c.feedback, by=c.agent_name, value=c.field, agent_id=c.agent_id)
 
 
 async def _no_person_needed(*, desk: TicketDesk, ticket_id: str, command: TicketCommand) -> ActionResult:

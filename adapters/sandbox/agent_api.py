@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
 
@@ -13,10 +14,11 @@ from bot.ops.kpis import compute_kpis
 from bot.ops.period import period_for
 from bot.store.models import TicketRow
 from bot.store.repo import OPEN_STATES
+from adapters.web.access import principal_of
 
-from adapters.sandbox.actions import command_from_json, run_command
+from adapters.sandbox.actions import TicketCommand, command_from_json, run_command
 from adapters.sandbox.convert import PLATFORM, BadRequest, checked_id, conversation_key, short_id
-from adapters.sandbox.views import card_json, decision_json, gap_json, iso, sla_json, ticket_feedback_json, ticket_json
+from adapters.sandbox.views import agent_action_json, card_json, decision_json, gap_json, iso, sla_json, ticket_feedback_json, ticket_json
 from adapters.sandbox.jsonapi import NotFound, SandboxState, api, read_json, reply, state
 
 RESOLVED_SHOWN = 20
@@ -60,12 +62,21 @@ def _ticket(*, sandbox: SandboxState, ticket_id: str) -> TicketRow:
     return ticket
 
 
+def _as_signed_in_agent(*, request: web.Request, data: object) -> TicketCommand:
+    """The card action; in a deployment the agent is whoever is signed in, never the body's 'agent'."""
+    who = principal_of(request)
+    if who is None or not who.signed_in:
+        return command_from_json(data=data)
+    named = {**data, "agent": who.name[:60] or who.id[:60]} if isinstance(data, dict) else data
+    return dataclasses.replace(command_from_json(data=named), agent_id=who.id, agent_name=who.name or who.id)
+
+
 @api
 async def post_ticket_action(request: web.Request) -> web.Response:
     """POST /sandbox/api/tickets/{id}/actions: claim, reply, release, resolve, feedback."""
     sandbox = state(request)
     ticket = _ticket(sandbox=sandbox, ticket_id=request.match_info["ticket"])
-    command = command_from_json(data=await read_json(request))
+    command = _as_signed_in_agent(request=request, data=await read_json(request))
     result = await run_command(desk=sandbox.core.desk, ticket_id=ticket.id, command=command)
     sandbox.outbox.touch()
     fresh = sandbox.core.store.ticket(ticket_id=ticket.id)
@@ -124,3 +135,11 @@ async def get_audit(request: web.Request) -> web.Response:
         raise NotFound(f"conversation {conversation} does not exist")
     decisions = [decision_json(d) for d in sandbox.core.store.decisions(conversation_id=key)]
     return reply({"conversation": conversation, "decisions": decisions})
+
+
+@api
+async def get_agent_actions(request: web.Request) -> web.Response:
+    """GET /sandbox/api/agent-actions[?ticket=T-...]: who did what, newest first (leads)."""
+    ticket = request.query.get("ticket")
+    rows = state(request).core.store.agent_actions(ticket_id=checked_id(value=ticket, what="ticket id") if ticket else None)
+    return reply({"actions": [agent_action_json(row) for row in rows]})

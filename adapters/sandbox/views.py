@@ -135,3 +135,8 @@ def _audit_trigger(data: dict) -> dict[str, Any]:
 def missing_field_options() -> list[dict[str, str]]:
     """The seven promised card fields, for "Which field was missing?"."""
     return [{"value": name, "label": FIELD_LABELS[name]} for name in SEVEN_FIELDS]
+
+
+def agent_action_json(row: Any) -> dict[str, Any]:
+    """One audit entry of the agent-actions trail: when, who, what, on which ticket, outcome."""
+    return {"at": iso(row.at), "actor_id": row.actor_id, "actor": row.actor_name or row.actor_id, "action": row.action, "ticket_id": row.ticket_id, "ok": row.ok, "detail": row.detail}

@@ -189,3 +189,17 @@ class ChannelRefRow(SQLModel, table=True):
     channel: str = Field(max_length=400)
     native: dict = _json({})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AgentActionRow(SQLModel, table=True):
+    """Who did what: every agent action on a ticket and every sign-in to the web surface."""
+
+    __tablename__ = "agent_actions"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    actor_id: str = Field(max_length=255, index=True)
+    actor_name: str = Field(default="", max_length=255)
+    action: str = Field(max_length=40, index=True)
+    ticket_id: str | None = Field(default=None, max_length=40, index=True)
+    ok: bool = True
+    detail: str = Field(default="", max_length=400)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.store.models import (
-    ChannelRefRow, ClaimRow, ConversationRow, DecisionRow, FeedbackRow, InboundEvent,
+    AgentActionRow, ChannelRefRow, ClaimRow, ConversationRow, DecisionRow, FeedbackRow, InboundEvent,
     KnowledgeGapRow, MessageRow, TicketRow,
 )
 from bot.types import ConversationRef, Decision, Person, Role, Turn, utcnow
@@ -348,6 +348,23 @@ class Store:
         query = select(FeedbackRow).order_by(col(FeedbackRow.id))
         if since is not None:
             query = query.where(col(FeedbackRow.at) >= since)
+        with self.session() as session:
+            return list(session.exec(query))
+
+    def record_agent_action(self, *, actor_id: str, actor_name: str, action: str, ticket_id: str | None = None, ok: bool = True, detail: str = "") -> AgentActionRow:
+        """One audit entry: who did what to which ticket (or signed in), and whether it worked."""
+        row = AgentActionRow(actor_id=actor_id[:255], actor_name=actor_name[:255], action=action[:40], ticket_id=ticket_id, ok=ok, detail=detail[:400])
+        with self.session() as session:
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return row
+
+    def agent_actions(self, *, ticket_id: str | None = None, limit: int = 200) -> list[AgentActionRow]:
+        """The newest audit entries first, optionally of one ticket."""
+        query = select(AgentActionRow).order_by(col(AgentActionRow.id).desc()).limit(limit)
+        if ticket_id is not None:
+            query = query.where(AgentActionRow.ticket_id == ticket_id)
         with self.session() as session:
             return list(session.exec(query))
 

@@ -124,7 +124,7 @@ def _settings(*, home: Any, db: Any, slack: SlackStandIn) -> Settings:
     return Settings(
         _env_file=None, home=home, database_url=f"sqlite:///{db}", rules=SAMPLE_RULES, knowledge=SAMPLE_KNOWLEDGE,
         slack_bot_token=slack.bot_token, slack_signing_secret=SECRET, slack_api_url=slack.base_url,
-        microsoft_app_id=APP_ID, microsoft_app_password=APP_PASSWORD, teams_local_mode=False,
+        microsoft_app_id=APP_ID, microsoft_app_password=APP_PASSWORD, teams_local_mode=False, admin_token="test-admin-token",
     )
 
 

@@ -36,7 +36,15 @@ async def client(sandbox_core, module_settings):
 
     app = build_web_app(core=sandbox_core, settings=module_settings)
     async with TestClient(TestServer(app)) as test_client:
+        await with_csrf_token(test_client)
         yield test_client
+
+
+async def with_csrf_token(test_client: TestClient) -> str:
+    """Do what the page does first: read /auth/me (the session cookie) and send its CSRF token."""
+    token = (await (await test_client.get("/auth/me")).json())["csrf"]
+    test_client.session.headers["X-CSRF-Token"] = token
+    return token
 
 
 @pytest.fixture

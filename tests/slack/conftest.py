@@ -32,7 +32,7 @@ def fast_slack(monkeypatch):
 
 @pytest.fixture
 def slack_settings(make_settings, slack_api, fast_slack):
-    return make_settings(slack_bot_token=slack_api.bot_token, slack_signing_secret=SECRET, slack_api_url=slack_api.base_url)
+    return make_settings(slack_bot_token=slack_api.bot_token, slack_signing_secret=SECRET, slack_api_url=slack_api.base_url, admin_token="test-admin-token")
 
 
 @pytest.fixture

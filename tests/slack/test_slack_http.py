@@ -68,7 +68,7 @@ async def test_socket_mode_receives_events_and_acks_them(make_settings, slack_ap
     from bot.app import build_core
     from bot.server import build_web_app
 
-    settings = make_settings(slack_bot_token=slack_api.bot_token, slack_app_token=slack_api.app_token, slack_api_url=slack_api.base_url)
+    settings = make_settings(slack_bot_token=slack_api.bot_token, slack_app_token=slack_api.app_token, slack_api_url=slack_api.base_url, admin_token="test-admin-token")
     core = build_core(settings=settings)
     app = build_web_app(core=core, settings=settings)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:

@@ -76,7 +76,7 @@ def replica_settings(make_settings, slack_api, fast_slack) -> Callable[..., Any]
 
     def build(instance: str, *, socket: bool) -> Any:
         transport = {"slack_app_token": slack_api.app_token} if socket else {"slack_signing_secret": SECRET}
-        return make_settings(slack_bot_token=slack_api.bot_token, slack_api_url=slack_api.base_url, instance=instance, **transport)
+        return make_settings(slack_bot_token=slack_api.bot_token, slack_api_url=slack_api.base_url, instance=instance, admin_token="test-admin-token", **transport)
 
     return build
 

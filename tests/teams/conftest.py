@@ -83,7 +83,7 @@ async def teams(make_settings, connector):
     """The real core and web app with Teams mounted in explicit local mode (no app id)."""
     from teams.harness import HOME_TENANT, start_harness
 
-    settings = make_settings(teams_local_mode=True, microsoft_app_tenant_id=HOME_TENANT)
+    settings = make_settings(teams_local_mode=True, microsoft_app_tenant_id=HOME_TENANT, admin_token="test-admin-token")
     harness = await start_harness(settings=settings, connector=connector)
     yield harness
     await harness.client.close()

@@ -23,7 +23,7 @@ def _token(issuer: str) -> str:
 
 @pytest.fixture
 async def secured(make_settings, connector):
-    settings = make_settings(microsoft_app_id=APP_ID, microsoft_app_password=SECRET, teams_local_mode=False)
+    settings = make_settings(microsoft_app_id=APP_ID, microsoft_app_password=SECRET, teams_local_mode=False, admin_token="test-admin-token")
     harness = await start_harness(settings=settings, connector=connector)
     yield harness
     await harness.client.close()
@@ -39,7 +39,7 @@ async def test_requests_without_a_valid_token_get_401_without_any_network(secure
 
 
 async def test_the_mounted_adapter_authenticates_with_the_app_registration(make_settings):
-    settings = make_settings(microsoft_app_id=APP_ID, microsoft_app_password=SECRET, microsoft_app_tenant_id="t-1")
+    settings = make_settings(microsoft_app_id=APP_ID, microsoft_app_password=SECRET, microsoft_app_tenant_id="t-1", admin_token="test-admin-token")
     config = teams_adapter.auth_config(settings=settings)
     assert (config.APP_ID, config.APP_PASSWORD, config.APP_TYPE, config.APP_TENANTID) == (APP_ID, SECRET, "SingleTenant", "t-1")
     assert SECRET not in repr(settings) and SECRET not in str(settings.describe())
@@ -60,7 +60,7 @@ def test_app_id_without_password_refuses_clearly(make_settings, caplog):
 
 
 async def test_local_mode_is_announced_loudly(make_settings, connector, caplog):
-    harness = await start_harness(settings=make_settings(teams_local_mode=True), connector=connector)
+    harness = await start_harness(settings=make_settings(teams_local_mode=True, admin_token="test-admin-token"), connector=connector)
     try:
         assert "LOCAL MODE" in caplog.text
         assert any(r.resource.canonical == "/api/messages" for r in harness.client.app.router.routes())

@@ -30,7 +30,7 @@ def both(make_settings, slack_api, tmp_path, monkeypatch):
 
     def build(platform: str):
         return make_settings(
-            rules=slack_side.rules_on(platform, folder=tmp_path), teams_local_mode=True, microsoft_app_tenant_id=HOME_TENANT,
+            rules=slack_side.rules_on(platform, folder=tmp_path), teams_local_mode=True, microsoft_app_tenant_id=HOME_TENANT, admin_token="test-admin-token",
             slack_bot_token=slack_api.bot_token, slack_signing_secret=slack_side.SECRET, slack_api_url=slack_api.base_url,
         )
 

@@ -1,5 +1,5 @@
 // Baton sandbox: wires the chat pane, the agent queue and the dashboard, and polls for changes.
-import {api, el, fill, randomId, saved} from "./dom.js";
+import {api, el, fill, randomId, saved, useCsrfToken} from "./dom.js";
 import {ChatPane} from "./chat.js";
 import {QueuePane} from "./queue.js";
 import {Dashboard} from "./dashboard.js";
@@ -22,6 +22,11 @@ class App {
   }
 
   async start() {
+    const me = await api("/auth/me");
+    if (!me.ok) { this.chat.showError(me.data.error); return; }
+    useCsrfToken(me.data.csrf);
+    this.me = me.data;
+    this.setupAccount();
     const result = await api("/sandbox/api/samples");
     if (!result.ok) { this.chat.showError(result.data.error); return; }
     const {samples, identities, agents, missing_fields: missingFields} = result.data;
@@ -79,7 +84,23 @@ class App {
     custom.addEventListener("input", () => saved.set("agent", this.agentName()));
   }
 
+  /** In a deployment the agent is whoever signed in: show them, offer sign-out, hide what their role cannot open. */
+  setupAccount() {
+    if (this.me.mode !== "deployment") return;
+    document.querySelector("#agent").closest("label").hidden = true;
+    document.querySelector(".queue-pane .hint").hidden = true;
+    if (this.me.role === "agent") document.querySelector("#tab-dashboard").hidden = true;
+    const signOut = el("button", {type: "button", class: "ghost", onclick: () => this.signOut()}, "Sign out");
+    fill(document.querySelector(".topbar-note"), `Signed in as ${this.me.name} (${this.me.role}) `, signOut);
+  }
+
+  async signOut() {
+    await api("/auth/signout", {});
+    window.location.assign("/auth/signin");
+  }
+
   agentName() {
+    if (this.me && this.me.mode === "deployment") return this.me.name;
     const select = document.querySelector("#agent");
     return select.value === OTHER ? (document.querySelector("#agent-custom").value.trim() || "Agent") : select.value;
   }

@@ -45,9 +45,15 @@ export function hhmm(iso) {
   return date.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit", hour12: false});
 }
 
+let csrfToken = "";
+
+/** The session's CSRF token (from /auth/me); every POST carries it. */
+export function useCsrfToken(token) { csrfToken = token || ""; }
+
 /** GET or POST JSON; resolves to {status, ok, data} and never throws for HTTP errors. */
 export async function api(path, body) {
-  const options = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
+  const headers = {"Content-Type": "application/json", "X-CSRF-Token": csrfToken};
+  const options = body === undefined ? {} : {method: "POST", headers, body: JSON.stringify(body)};
   try {
     const response = await fetch(path, options);
     const data = await response.json().catch(() => ({error: `HTTP ${response.status}`}));
