@@ -19,6 +19,7 @@ from adapters.web.sessions import SESSION_COOKIE, WebSession
 
 from tests.standins.slack_api import SlackStandIn
 
+REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "web-admin-token-0123456789"
 METRICS_TOKEN = "web-metrics-token-0123456789"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
