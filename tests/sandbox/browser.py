@@ -43,8 +43,12 @@ def ticket_in_chat(page) -> str:
 
 
 def post_message(url: str, *, conversation: str, text: str, customer: dict | None = None) -> dict:
-    """Send a customer message straight to the API (to set a scene quickly)."""
+    """Send a customer message straight to the API (to set a scene quickly), as the page does:
+    with the session cookie and CSRF token from /auth/me."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(f"{url}/auth/me", timeout=60) as response:
+        token = json.load(response)["csrf"]
     body = json.dumps({"conversation": conversation, "customer": customer or {"name": "Sam Rivera"}, "text": text}).encode()
-    request = urllib.request.Request(f"{url}/sandbox/api/messages", body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
+    request = urllib.request.Request(f"{url}/sandbox/api/messages", body, {"Content-Type": "application/json", "X-CSRF-Token": token})
+    with opener.open(request, timeout=60) as response:
         return json.load(response)

@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.settings import SAMPLE_KNOWLEDGE, SAMPLE_RULES, Settings
 
 
-def sandbox_settings(*, home: Path, database: Path) -> Settings:
+def sandbox_settings(*, home: Path, database: Path, **overrides) -> Settings:
     """Sample rules and knowledge, a fresh database, no Slack or Teams.
 
     ``database`` is the SQLite file; with ``BATON_TEST_DATABASE=postgres`` it is a fresh
@@ -26,7 +26,7 @@ def sandbox_settings(*, home: Path, database: Path) -> Settings:
 
     database_url = fresh_database_url(database.parent, name=database.stem)
     return Settings(_env_file=None, home=home, database_url=database_url, rules=SAMPLE_RULES, knowledge=SAMPLE_KNOWLEDGE,
-                    slack_bot_token=None, microsoft_app_id="", teams_local_mode=False)
+                    **{"slack_bot_token": None, "microsoft_app_id": "", "teams_local_mode": False, **overrides})
 
 
 def build(settings: Settings):

@@ -91,7 +91,7 @@ class App {
     document.querySelector(".queue-pane .hint").hidden = true;
     if (this.me.role === "agent") document.querySelector("#tab-dashboard").hidden = true;
     const signOut = el("button", {type: "button", class: "ghost", onclick: () => this.signOut()}, "Sign out");
-    fill(document.querySelector(".topbar-note"), `Signed in as ${this.me.name} (${this.me.role}) `, signOut);
+    fill(document.querySelector(".topbar-note"), `Signed in as ${this.me.name} · ${this.me.role} `, signOut);
   }
 
   async signOut() {
