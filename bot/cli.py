@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.rules import RulesError
-from bot.settings import Settings
+from bot.settings import Settings, unknown_variables
 
 EXIT_USAGE = 2
 
@@ -192,6 +192,8 @@ def command_logging(args: argparse.Namespace) -> Iterator[None]:
     if args.verbose:
         level = min(level, logging.INFO)
     handler = configure_logging(settings=settings, default_format="json" if serving else "text", level=level)
+    for warning in unknown_variables():
+        logging.getLogger("bot.settings").warning(warning)
     try:
         yield
     finally:

@@ -37,7 +37,8 @@ METRICS_KEY = web.AppKey("baton_metrics", Metrics)
 
 
 def adapters_for(settings: Settings) -> list[Any]:
-    """The adapter packages to mount: the sandbox unless turned off, Slack and Teams when configured."""
+    """The adapter packages to mount: the sandbox unless turned off, Slack when configured, and
+    Teams, whose mount adds its route only when configured and logs why not otherwise."""
     mounted = []
     if settings.sandbox:
         import adapters.sandbox as sandbox
@@ -47,10 +48,9 @@ def adapters_for(settings: Settings) -> list[Any]:
         import adapters.slack as slack
 
         mounted.append(slack)
-    if settings.teams_enabled:
-        import adapters.teams as teams
+    import adapters.teams as teams  # always: its mount logs why Teams is off when it is
 
-        mounted.append(teams)
+    mounted.append(teams)
     return mounted
 
 

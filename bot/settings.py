@@ -7,6 +7,9 @@ Secrets are ``SecretStr`` so they never appear in a repr, a log line or ``baton 
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -161,3 +164,34 @@ class Settings(BaseSettings):
         for name, value in self.model_dump().items():
             view[name] = "********" if isinstance(value, SecretStr) else str(value)
         return view
+
+
+# Variables with the BATON_ prefix that are not settings but are read by the test suite.
+NOT_SETTINGS = frozenset({"BATON_TEST_DATABASE", "BATON_TEST_POSTGRES_URL", "BATON_CHROMIUM"})
+
+
+def known_variables() -> frozenset[str]:
+    """Every environment variable name a setting reads (BATON_<field> and the platforms' names)."""
+    names = set()
+    for field_name, info in Settings.model_fields.items():
+        names.add(f"BATON_{field_name.upper()}")
+        if isinstance(info.validation_alias, AliasChoices):
+            names.update(str(choice).upper() for choice in info.validation_alias.choices)
+    return frozenset(names)
+
+
+def unknown_variables(*, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> list[str]:
+    """A warning for each BATON_* variable no setting reads (a typo is otherwise silently ignored),
+    naming the closest known setting; the environment and the .env file are both checked."""
+    names = set(os.environ if environ is None else environ)
+    if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values
+
+        names |= set(dotenv_values(env_file))
+    known = known_variables()
+    warnings = []
+    for name in sorted(n for n in names if n.upper().startswith("BATON_") and n.upper() not in known | NOT_SETTINGS):
+        closest = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {closest[0]}?" if closest else "; `baton settings` lists the known ones"
+        warnings.append(f"{name} is not a Baton setting and is ignored{hint}")
+    return warnings

@@ -43,16 +43,18 @@ def build_adapter(*, config: SimpleNamespace) -> Any:
 
 
 def mount(*, app: Any, core: Any, settings: Any) -> Any:
-    """Add POST /api/messages and return the Teams outbox, or None (with a clear log line)."""
+    """Add POST /api/messages and return the Teams outbox, or None (with a clear log line).
+
+    Called on every start, so a team that expected Teams learns from the log why it is off."""
+    config = auth_config(settings=settings)
+    if config is None:
+        if not settings.microsoft_app_id:
+            log.info(texts.LOG_REFUSED)
+        return None
     from adapters.teams.bot import BatonTeamsBot
     from adapters.teams.http import messages_handler
     from adapters.teams.outbox import TeamsOutbox
 
-    config = auth_config(settings=settings)
-    if config is None:
-        if not settings.microsoft_app_id:
-            log.error(texts.LOG_REFUSED)
-        return None
     _log_mode(config)
     quiet_msrest()
     adapter = build_adapter(config=config)
