@@ -205,3 +205,24 @@ def core(make_settings, recording):
     from bot.outbox import OutboxRouter
 
     return build_core(settings=make_settings(), outboxes=OutboxRouter(outboxes=[recording]))
+
+
+# --- skips: always said why; never allowed in CI --------------------------------------------
+# `-rs` (pyproject's addopts) lists every skip with its reason in the summary. Under CI (`CI` set,
+# as .ci/run does) a skipped test fails the run: CI installs Chromium, starts PostgreSQL and has
+# ../shared, so a skip there hides a test that should have run.
+def _skipped_reports(session) -> list:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    return list(reporter.stats.get("skipped", [])) if reporter is not None else []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    skipped = _skipped_reports(session)
+    if os.environ.get("CI", "").lower() in ("", "0", "false") or not skipped:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; under CI every test must run (the reasons are listed below)", red=True, bold=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
