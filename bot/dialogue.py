@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from bot.engine import DecisionEngine, customer_value
 from bot.gaps import GapTracker
-from bot.replies import holding_message
+from bot.replies import follow_up_message, holding_message
 from bot.tickets import TicketDesk
 from bot.types import (
     Action, CardButton, Conversation, Decision, InboundMessage, Reason, Reply, Role, Trigger,
@@ -111,8 +111,7 @@ class Dialogue:
             return result
         ticket = self.store.active_ticket(conversation_id=conversation_row.id)
         if ticket is not None:
-            await self.desk.mirror_customer_message(ticket=ticket, message=message)
-            return TurnResult("relayed", ticket_id=ticket.id)
+            return await self._follow_up(message=message, ticket=ticket, history=history)
         if conversation_row.human_active:
             return TurnResult("silent")
         conversation = Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref)
@@ -125,6 +124,32 @@ class Dialogue:
             return TurnResult("answered", decision, decision_id=row.id)
         ticket_id = await self._escalate(message=message, decision=decision, decision_id=row.id, retry_later=retry_later)
         return TurnResult("escalated", decision, ticket_id, row.id)
+
+    async def _follow_up(self, *, message: InboundMessage, ticket, history: list) -> TurnResult:
+        """A message while a ticket is open: onto the card, re-triaged, and acknowledged while
+        no person has the ticket yet (or when it just became more urgent)."""
+        await self.desk.mirror_customer_message(ticket=ticket, message=message)
+        decision, change = None, None
+        try:
+            decision = await asyncio.to_thread(self.engine.decide, Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref))
+            change = await self.desk.retriage(ticket=ticket, decision=decision)
+        except Exception:
+            log.exception("re-triage of a follow-up failed; the message is on the card", extra={"event_id": message.event_id})
+        fresh = self.store.ticket(ticket_id=ticket.id) or ticket
+        more_urgent = bool(change and "priority" in change.values)
+        if fresh.claimed_by is None or more_urgent:
+            await self._acknowledge(message=message, ticket=fresh, more_urgent=more_urgent, changed=bool(change and change.changed))
+        return TurnResult("relayed", decision, ticket.id)
+
+    async def _acknowledge(self, *, message: InboundMessage, ticket, more_urgent: bool, changed: bool) -> None:
+        """One short 'added to your request' per follow-up; a burst of messages gets one, not many."""
+        recent = self.store.count_messages(conversation_id=ticket.conversation_id, role=Role.BOT, since=self.desk.clock() - timedelta(minutes=1))
+        if recent and not changed:
+            return
+        due = ticket.first_response_due if ticket.first_agent_reply_at is None else None
+        left = None if due is None else int((_aware(due) - self.desk.clock()).total_seconds() // 60)
+        text = follow_up_message(minutes_left=left, more_urgent=more_urgent)
+        await self.desk.say(reply=Reply(ref=message.ref, text=text, kind="holding", ticket_id=ticket.id, idempotency_key=f"follow-up:{message.event_id}"), decision_id=None)
 
     def _over_reply_limit(self, conversation_id: str) -> bool:
         """True when the bot has replied ``replies_per_minute`` times in the last minute here:
@@ -224,3 +249,8 @@ def _force_person(decision: Decision) -> None:
     """Turn any decision into a handoff that names the customer's explicit request."""
     pressed = Trigger(Reason.HUMAN_REQUESTED, "the customer pressed 'talk to a person'", ("button: talk to a person",), 1.0, "human_requested")
     _hand_over(decision, None if Reason.HUMAN_REQUESTED in decision.reasons else pressed)
+
+
+def _aware(value):
+    """SQLite hands back naive datetimes; the store writes UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

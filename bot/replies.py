@@ -94,3 +94,11 @@ def holding_message(*, decision: Decision) -> str:
     if decision.automation == Automation.AI_DRAFT:
         return f"Thanks! A member of our team is reviewing a reply for you and will send it within {when}."
     return f"Thanks! A member of our team will follow up here within {when}."
+
+
+def follow_up_message(*, minutes_left: int | None, more_urgent: bool) -> str:
+    """What the customer reads when they write again while their request waits for a person."""
+    when = "shortly" if minutes_left is None or minutes_left <= 0 else f"within {format_minutes(minutes_left)}"
+    if more_urgent:
+        return f"Thanks, I've added this to your request and marked it as more urgent. A person from our team will reply here {when}."
+    return f"Thanks, I've added this to your request. A person from our team will reply here {when}."

@@ -15,6 +15,7 @@ from bot.cards import card_from_ticket
 from bot.delivery import OnceOnly, card_key, finder
 from bot.engine import customer_value
 from bot.outbox import OutboxRouter, QueueTarget
+from bot.retriage import Retriage, merge
 from bot.rules import Rules
 from bot.store.models import TicketRow
 from bot.store.durable import Deliveries
@@ -98,6 +99,47 @@ class TicketDesk:
     async def mirror_customer_message(self, *, ticket: TicketRow, message: InboundMessage) -> None:
         """Append a customer's follow-up to the card's thread, so the agent sees it."""
         await self._in_card_thread(ticket, f"{message.author.display_name or 'Customer'} wrote: {message.text}")
+
+    async def retriage(self, *, ticket: TicketRow, decision: Decision) -> Retriage:
+        """Fold a follow-up's decision into the open ticket: new reasons, a higher priority, a
+        closer SLA, another queue; the card is updated in place (or moved) and says what changed."""
+        change = merge(ticket=ticket, decision=decision, rules=self.rules)
+        if not change.changed:
+            return change
+        updated = self.store.update_ticket(ticket_id=ticket.id, **change.values) or ticket
+        if "queue" in change.values:
+            updated = await self._move_card(ticket=updated, old_refs=dict(ticket.card_refs))
+        else:
+            await self._refresh_card(updated)
+        await self._in_card_thread(updated, change.describe())
+        if {"first_response_due", "resolution_due"} & set(change.values):
+            self._replan_sla(updated)
+        return change
+
+    async def _move_card(self, *, ticket: TicketRow, old_refs: dict) -> TicketRow:
+        """Post the card in its new queue and mark the old one as moved (same channel: update only)."""
+        target = self.queue_target(queue=ticket.queue)
+        if target is None or (old_refs and (old_refs.get("platform"), old_refs.get("channel")) == (target.platform, target.channel)):
+            await self._refresh_card(ticket)
+            return ticket
+        card_ref = await self._post_card(ticket, key=f"{card_key(ticket.id)}:queue:{ticket.queue}")
+        if not card_ref:
+            return ticket
+        moved = self.store.update_ticket(ticket_id=ticket.id, card_refs=card_ref, card_message_id=card_ref.get("message_id")) or ticket
+        if old_refs:
+            outbox = self.outboxes.for_platform(old_refs["platform"])
+            await outbox.update_card(card_ref=old_refs, card=card_from_ticket(ticket=moved))
+            await outbox.post_in_card_thread(card_ref=old_refs, text=f"Moved to the {ticket.queue} queue; follow it there.")
+        return moved
+
+    def _replan_sla(self, ticket: TicketRow) -> None:
+        """The ticket's pending SLA timers follow its new due times (fired ones stay fired)."""
+        from bot.ops.sla import replan_ticket
+
+        try:
+            replan_ticket(store=self.store, rules=self.rules, ticket=ticket, now=self.clock())
+        except Exception:
+            log.exception("could not replan the SLA timers of %s", ticket.id)
 
     # --- agent actions -----------------------------------------------------------------------
 
@@ -238,13 +280,13 @@ class TicketDesk:
                 return QueueTarget(queue, platform, channel, {}, config.on_call)
         return None
 
-    async def _post_card(self, ticket: TicketRow) -> dict | None:
+    async def _post_card(self, ticket: TicketRow, *, key: str | None = None) -> dict | None:
         target = self.queue_target(queue=ticket.queue)
         if target is None:
             log.warning("no platform is configured for queue %s; ticket %s is in the store only", ticket.queue, ticket.id)
             return None
         outbox = self.outboxes.for_platform(target.platform)
-        key = card_key(ticket.id)
+        key = key or card_key(ticket.id)
 
         async def send() -> dict:
             return await outbox.post_card(target=target, card=card_from_ticket(ticket=ticket))

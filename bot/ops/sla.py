@@ -194,3 +194,16 @@ class SlaScheduler:
         outbox = self.outboxes.for_platform(ticket.card_refs["platform"])
         await outbox.post_in_card_thread(card_ref=ticket.card_refs, text=text)
         return True
+
+
+def replan_ticket(*, store: Store, rules: Any, ticket: TicketRow, now: datetime) -> int:
+    """After a re-triage moved a ticket's due times: drop its pending timers and plan them again
+    (a timer that already fired stays, and the uniqueness keeps it from being planned twice)."""
+    from sqlmodel import delete
+
+    with store.session() as session:
+        session.exec(delete(SlaTimerRow).where(SlaTimerRow.ticket_id == ticket.id, SlaTimerRow.status == "pending"))
+        session.commit()
+    rows = [_timer_row(ticket_id=ticket.id, plan=p, now=now) for p in plan_timers(ticket=ticket, alerts=ops_config(rules=rules).sla)]
+    insert_ignoring_duplicates(store=store, model=SlaTimerRow, rows=rows)
+    return len(rows)
