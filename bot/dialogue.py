@@ -182,8 +182,9 @@ class Dialogue:
         ticket = self.store.ticket_for_decision(decision_id=prior.id)
         if ticket is None:
             return TurnResult("escalated", decision, await self._escalate(message=message, decision=decision, decision_id=prior.id, retry_later=retry_later), prior.id)
-        self._require_card(await self.desk.ensure_card(ticket=ticket), retry_later=retry_later)
-        await self._hold(message=message, decision=decision, decision_id=prior.id, ticket_id=ticket.id)
+        ticket = await self.desk.ensure_card(ticket=ticket)
+        self._require_card(ticket, retry_later=retry_later)
+        await self._hold_once_visible(message=message, decision=decision, decision_id=prior.id, ticket=ticket)
         return TurnResult("escalated", decision, ticket.id, prior.id)
 
     async def _answer(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> None:
@@ -198,8 +199,17 @@ class Dialogue:
         if self.gaps is not None and decision.missing_knowledge and Reason.LOW_CONFIDENCE in decision.reasons:
             self.gaps.record(question=question or message.text, ticket_id=ticket.id)
         self._require_card(ticket, retry_later=retry_later)
-        await self._hold(message=message, decision=decision, decision_id=decision_id, ticket_id=ticket.id)
+        await self._hold_once_visible(message=message, decision=decision, decision_id=decision_id, ticket=ticket)
         return ticket.id
+
+    async def _hold_once_visible(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, ticket) -> None:
+        """Promise a person only when the card is up somewhere; otherwise keep the promise back
+        for the re-post job, which sends it once a queue has taken the card."""
+        if ticket.card_refs or self.desk.queue_target(queue=ticket.queue) is None:
+            await self._hold(message=message, decision=decision, decision_id=decision_id, ticket_id=ticket.id)
+        else:
+            log.warning("the card of %s is visible nowhere yet: the customer's holding reply waits for it", ticket.id, extra={"event_id": message.event_id})
+            self.desk.owe_reply(ticket=ticket, text=holding_message(decision=decision))
 
     def _require_card(self, ticket, *, retry_later: bool) -> None:
         """With a retry ahead, a ticket whose card did not reach its queue fails the turn (the

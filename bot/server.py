@@ -180,14 +180,15 @@ def build_web_app(*, core: Core, settings: Settings, host: str | None = None) ->
 
 
 async def _operations(app: web.Application):
-    """SLA timers, weekly digest and review sample, run in every process (each fires once)."""
+    """SLA timers, weekly digest and review sample, and card re-posts, in every process (each fires once)."""
+    from bot.ops.cards import run_card_reposts
     from bot.ops.loop import run_ops
 
     stop = asyncio.Event()
-    task = asyncio.create_task(run_ops(core=app[CORE_KEY], stop=stop))
+    tasks = [asyncio.create_task(run_ops(core=app[CORE_KEY], stop=stop)), asyncio.create_task(run_card_reposts(desk=app[CORE_KEY].desk, stop=stop))]
     yield
     stop.set()
-    await task
+    await asyncio.gather(*tasks)
 
 
 def serve(*, settings: Settings, host: str, port: int) -> int:

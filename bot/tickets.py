@@ -24,6 +24,8 @@ from bot.types import ConversationRef, Decision, InboundMessage, Reply, Role, ut
 
 log = logging.getLogger(__name__)
 
+OWED_KIND = "holding_owed"  # a holding reply kept back until the ticket's card is visible
+
 
 @dataclass(frozen=True, slots=True)
 class ActionResult:
@@ -43,6 +45,7 @@ class TicketDesk:
         self.outboxes = outboxes
         self.clock = clock
         self.once = OnceOnly(deliveries=deliveries)
+        self.unreachable: set[tuple[str, str]] = set()  # (platform, channel) that refused a card
 
     # --- opening and messages --------------------------------------------------------------
 
@@ -55,17 +58,64 @@ class TicketDesk:
         return await self.ensure_card(ticket=ticket)
 
     async def ensure_card(self, *, ticket: TicketRow) -> TicketRow:
-        """Post the ticket's card unless it is already up (a recovered turn calls this again)."""
+        """Post the ticket's card unless it is already up (a recovered turn, the re-post job).
+
+        A card its queue's channel refuses (a placeholder or deleted channel) goes to the default
+        queue with a note saying why; that channel is then skipped for this process's life."""
         if ticket.card_refs:
             return ticket
-        try:
-            card_ref = await self._post_card(ticket)
-        except Exception:
-            log.exception("could not post the card of %s; the ticket is kept", ticket.id)
-            return ticket
+        card_ref = await self._post_with_failover(ticket)
         if card_ref:
             ticket = self.store.update_ticket(ticket_id=ticket.id, card_refs=card_ref, card_message_id=card_ref.get("message_id")) or ticket
         return ticket
+
+    async def _post_with_failover(self, ticket: TicketRow) -> dict | None:
+        target = self.queue_target(queue=ticket.queue)
+        if target is None:
+            log.warning("no platform is configured for queue %s; ticket %s is in the store only", ticket.queue, ticket.id)
+            return None
+        try:
+            if card_ref := await self._post_card(ticket, target=target):
+                return card_ref
+            problem = "no channel is known for it"
+        except Exception as exc:
+            log.warning("could not post the card of %s to %s %s (%s)", ticket.id, target.platform, target.channel, type(exc).__name__)
+            if not channel_refused(exc):
+                return None  # a timeout or a 5xx: the same queue is tried again (inbox retry, re-post job)
+            problem = f"{type(exc).__name__}: {str(exc)[:120]}"
+        self.unreachable.add((target.platform, target.channel))
+        return await self._post_to_default(ticket=ticket, failed=target, problem=problem)
+
+    async def _post_to_default(self, *, ticket: TicketRow, failed: QueueTarget, problem: str) -> dict | None:
+        fallback = self.queue_target(queue=self.rules.default_queue)
+        if fallback is None or (fallback.platform, fallback.channel) == (failed.platform, failed.channel):
+            log.error("the card of %s reached no queue; it is kept and re-posted later", ticket.id)
+            return None
+        try:
+            card_ref = await self._post_card(ticket, target=fallback, key=f"{card_key(ticket.id)}:default")
+        except Exception:
+            log.exception("the card of %s reached no queue; it is kept and re-posted later", ticket.id)
+            return None
+        if card_ref:
+            note = (f"This card belongs to the {ticket.queue} queue, but its {failed.platform} channel {failed.channel} could not take it "
+                    f"({problem}); it is posted here, in the default queue. Fix that queue's channel in the rules (or, in Teams, "
+                    f"'@Baton use this channel as the {ticket.queue} queue').")
+            await self._in_card_thread(ticket.model_copy(update={"card_refs": card_ref}), note)
+        return card_ref
+
+    async def pay_owed_replies(self, *, ticket: TicketRow) -> int:
+        """Send the holding replies kept back while the card was visible nowhere."""
+        paid = 0
+        for row in self.store.messages_of_kind(ticket_id=ticket.id, kind=OWED_KIND):
+            ref = self.conversation_ref(conversation_id=ticket.conversation_id)
+            await self.say(reply=Reply(ref=ref, text=row.text, kind="holding", ticket_id=ticket.id, idempotency_key=f"owed:{row.id}"), decision_id=None)
+            self.store.set_message_kind(message_id=row.id, kind="holding_sent")
+            paid += 1
+        return paid
+
+    def owe_reply(self, *, ticket: TicketRow, text: str) -> None:
+        """Keep a holding reply back until the card is visible somewhere (the re-post job sends it)."""
+        self.store.add_message(conversation_id=ticket.conversation_id, role=Role.BOT, text=text, kind=OWED_KIND, ticket_id=ticket.id, internal=True)
 
     def _new_ticket(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> TicketRow:
         now = self.clock()
@@ -260,6 +310,8 @@ class TicketDesk:
         """Where a queue's cards go: its own channel, else the default queue's, on the queue's platform
         (or the first platform with an outbox)."""
         target = self._target_for(queue)
+        if target is not None and (target.platform, target.channel) in self.unreachable:
+            target = None  # it refused a card before: never let it shadow the default queue again
         if target is None and queue != self.rules.default_queue:
             target = self._target_for(self.rules.default_queue)
             if target is not None:
@@ -280,8 +332,8 @@ class TicketDesk:
                 return QueueTarget(queue, platform, channel, {}, config.on_call)
         return None
 
-    async def _post_card(self, ticket: TicketRow, *, key: str | None = None) -> dict | None:
-        target = self.queue_target(queue=ticket.queue)
+    async def _post_card(self, ticket: TicketRow, *, target: QueueTarget | None = None, key: str | None = None) -> dict | None:
+        target = target or self.queue_target(queue=ticket.queue)
         if target is None:
             log.warning("no platform is configured for queue %s; ticket %s is in the store only", ticket.queue, ticket.id)
             return None
@@ -316,6 +368,16 @@ class TicketDesk:
     def conversation_ref(self, *, conversation_id: str) -> ConversationRef:
         row = self.store.conversation(conversation_id=conversation_id)
         return ConversationRef(platform=row.platform, channel=row.channel, thread=row.thread, native=dict(row.native))
+
+
+REFUSALS = ("channel_not_found", "not_in_channel", "is_archived", "conversationnotfound", "not found", "404")
+
+
+def channel_refused(exc: Exception) -> bool:
+    """True when the platform says the channel does not exist or the bot is not in it (Slack's
+    channel_not_found, Teams' 404 ConversationNotFound), not when it is only unavailable."""
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(word in text for word in REFUSALS)
 
 
 def _minutes(value: int) -> timedelta:

@@ -351,6 +351,16 @@ class Store:
         with self.session() as session:
             return list(session.exec(query))
 
+    def messages_of_kind(self, *, ticket_id: str, kind: str) -> list[MessageRow]:
+        query = select(MessageRow).where(MessageRow.ticket_id == ticket_id, MessageRow.kind == kind).order_by(col(MessageRow.id))
+        with self.session() as session:
+            return list(session.exec(query))
+
+    def set_message_kind(self, *, message_id: int, kind: str) -> None:
+        with self.session() as session:
+            session.exec(update(MessageRow).where(col(MessageRow.id) == message_id).values(kind=kind))
+            session.commit()
+
     def record_agent_action(self, *, actor_id: str, actor_name: str, action: str, ticket_id: str | None = None, ok: bool = True, detail: str = "") -> AgentActionRow:
         """One audit entry: who did what to which ticket (or signed in), and whether it worked."""
         row = AgentActionRow(actor_id=actor_id[:255], actor_name=actor_name[:255], action=action[:40], ticket_id=ticket_id, ok=ok, detail=detail[:400])

@@ -228,7 +228,10 @@ async def test_a_card_slack_refused_is_posted_on_the_retry_and_the_ticket_is_not
     assert ticket.card_refs["message_id"] and len(posts_in_thread(baton.slack, HELP, rts)) == 1
 
 
-async def test_the_last_attempt_tells_the_customer_and_keeps_one_ticket(baton):
+async def test_after_the_last_attempt_the_card_is_re_posted_and_only_then_the_customer_is_promised_a_person(baton):
+    """Issue 13: a card that failed every attempt is re-posted later; no promise before it is visible."""
+    from bot.ops.cards import repost_missing_cards
+
     risky = baton.say(channel=HELP, user=CUSTOMER, text=RISKY)
     rts, key = risky["event"]["ts"], f"slack:{risky['event_id']}"
     baton.slack.fail_next("chat.postMessage", status=500, times=2)  # the card fails on the first two attempts
@@ -238,11 +241,18 @@ async def test_the_last_attempt_tells_the_customer_and_keeps_one_ticket(baton):
     baton.slack.fail_next("chat.postMessage", status=500)  # third and last attempt: the card fails once more
     await sweep_now(baton)
     [ticket] = rows(baton.core, TicketRow, TicketRow.conversation_id == f"slack:{HELP}:{rts}")
-    [told] = posts_in_thread(baton.slack, HELP, rts)
-    assert told["metadata"]["event_payload"]["key"] == f"holding:{risky['event_id']}"  # the customer hears from us
     assert not ticket.card_refs  # the card never made it: the ticket stays in the store for the dashboard
+    assert posts_in_thread(baton.slack, HELP, rts) == []  # and nobody promised the customer a person yet
     [row] = rows(baton.core, InboxRow, InboxRow.key == key)
     assert (row.status, row.attempts) == ("done", 3)
+
+    assert await repost_missing_cards(desk=baton.core.desk) == 1  # Slack answers again: the job posts it
+    [ticket] = rows(baton.core, TicketRow, TicketRow.conversation_id == f"slack:{HELP}:{rts}")
+    assert ticket.card_refs["message_id"]
+    [told] = posts_in_thread(baton.slack, HELP, rts)
+    assert "a member of our team" in told["text"] or "person" in told["text"]
+    assert await repost_missing_cards(desk=baton.core.desk) == 0  # nothing twice
+    assert len(posts_in_thread(baton.slack, HELP, rts)) == 1
 
 
 async def test_a_talk_to_a_person_click_cut_short_is_finished_after_restart(baton, slack_settings, monkeypatch):

@@ -136,6 +136,7 @@ class BotConnectorStandIn:
         self._host = host
         self._state = _State()
         self._members: dict[str, list[dict]] = {}
+        self.missing_conversations: set[str] = set()  # channel ids Teams does not know: 404 ConversationNotFound
         self._runner: web.AppRunner | None = None
         self._changed: asyncio.Event | None = None
         self.service_url = ""
@@ -290,7 +291,7 @@ class BotConnectorStandIn:
     async def _gate(self, request: web.Request, handler: Callable) -> web.StreamResponse:
         """Record the request, then apply auth checks and injected faults."""
         body = await _read_json(request)
-        response = self._check_auth(request) or self._take_fault()
+        response = self._check_auth(request) or self._not_found(request, body) or self._take_fault()
         try:
             if response is None:
                 response = await handler(request)
@@ -320,6 +321,14 @@ class BotConnectorStandIn:
         if request.headers.get("Authorization") == f"Bearer {self.expected_token}":
             return None
         return web.json_response({"message": "Authorization has been denied for this request."}, status=401)
+
+    def _not_found(self, request: web.Request, body: Any) -> web.Response | None:
+        """Teams' 404 for a conversation or channel that does not exist (a placeholder id)."""
+        conversation = request.match_info.get("conversation_id", "").split(";")[0]
+        channel = ((body or {}).get("channelData") or {}).get("channel", {}).get("id", "") if isinstance(body, dict) else ""
+        if {conversation, channel} & self.missing_conversations:
+            return _error(404, "Conversation not found.", code="ConversationNotFound")
+        return None
 
     def _take_fault(self) -> web.Response | None:
         """Consume one injected fault, if any is pending."""
