@@ -172,8 +172,15 @@ class TicketDesk:
         if target is None or (old_refs and (old_refs.get("platform"), old_refs.get("channel")) == (target.platform, target.channel)):
             await self._refresh_card(ticket)
             return ticket
-        card_ref = await self._post_card(ticket, key=f"{card_key(ticket.id)}:queue:{ticket.queue}")
+        try:
+            card_ref = await self._post_card(ticket, target=target, key=f"{card_key(ticket.id)}:queue:{ticket.queue}")
+        except Exception as exc:
+            log.warning("could not move the card of %s to %s %s (%s); it stays where it is", ticket.id, target.platform, target.channel, type(exc).__name__)
+            if channel_refused(exc):
+                self.unreachable.add((target.platform, target.channel))
+            card_ref = None
         if not card_ref:
+            await self._refresh_card(ticket)
             return ticket
         moved = self.store.update_ticket(ticket_id=ticket.id, card_refs=card_ref, card_message_id=card_ref.get("message_id")) or ticket
         if old_refs:
