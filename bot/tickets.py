@@ -76,6 +76,7 @@ class TicketDesk:
             return None
         try:
             if card_ref := await self._post_card(ticket, target=target):
+                await self._explain_fallback(ticket=ticket, posted=target, card_ref=card_ref)
                 return card_ref
             problem = "no channel is known for it"
         except Exception as exc:
@@ -85,6 +86,16 @@ class TicketDesk:
             problem = f"{type(exc).__name__}: {str(exc)[:120]}"
         self.unreachable.add((target.platform, target.channel))
         return await self._post_to_default(ticket=ticket, failed=target, problem=problem)
+
+    async def _explain_fallback(self, *, ticket: TicketRow, posted: QueueTarget, card_ref: dict) -> None:
+        """A card sent to the default queue because its own queue's channel is known to refuse
+        cards says so in its thread, so agents know why a billing card sits in support."""
+        own = self._target_for(ticket.queue)
+        if posted.name == ticket.queue or own is None or (own.platform, own.channel) not in self.unreachable:
+            return
+        note = (f"This card belongs to the {ticket.queue} queue, but its {own.platform} channel {own.channel} cannot take cards "
+                f"(it does not exist or Baton is not in it); it is posted here, in the default queue.")
+        await self._in_card_thread(ticket.model_copy(update={"card_refs": card_ref}), note)
 
     async def _post_to_default(self, *, ticket: TicketRow, failed: QueueTarget, problem: str) -> dict | None:
         fallback = self.queue_target(queue=self.rules.default_queue)

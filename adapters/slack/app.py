@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import convert, render
 from adapters.slack.actions import ANSWER_ACTIONS, CARD_ACTIONS, ActionHandler, submission_errors
+from adapters.slack.channels import check_queue_channels
 from adapters.slack.directory import SlackDirectory
 from adapters.slack.events import MessageHandler
 from adapters.slack.inbox import CONTEXT_KEY, SlackInbox, home_of
@@ -110,10 +111,12 @@ class SlackAdapter:
         return valid_signature(secret=self.signing_secret, body=body, headers=headers)
 
     async def start(self, app: web.Application) -> None:
-        """on_startup: start the worker loop and the inbox's recovery sweep; open Socket Mode
-        when an app token is configured."""
+        """on_startup: start the worker loop and the inbox's recovery sweep, check the queue
+        channels (a clear error for each that cannot take cards); open Socket Mode when an app
+        token is configured."""
         self.worker.start()
         self.worker.loop.call_soon_threadsafe(self.inbox.start_sweeping)
+        await self.worker.call(check_queue_channels(core=self.messages.core, client=self.outbox.client))
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
