@@ -1,4 +1,4 @@
-"""The `baton` command: ask, ingest, chat, eval, serve, gaps, report, import-history, settings.
+"""The `baton` command: init, ask, ingest, chat, eval, serve, gaps, report, import-history, settings.
 
 Bad input gets a clear message and a non-zero exit, never a traceback: a bad rules file, a
 missing model package, an empty message or a malformed suite all end in one line on stderr.
@@ -169,6 +169,9 @@ def parser() -> argparse.ArgumentParser:
 
     add_ops_commands(sub)
     sub.add_parser("settings", help="print settings, secrets masked").set_defaults(func=cmd_settings)
+    from bot.init import add_parser as add_init_parser
+
+    add_init_parser(sub)
     package = sub.add_parser("teams-package", help="build the Teams app package to upload")
     package.add_argument("--out", default="dist")
     package.add_argument("--version", default="1.0.0")

@@ -198,6 +198,8 @@ def serve(*, settings: Settings, host: str, port: int) -> int:
     except ExposureError as exc:
         print(f"Baton will not start: {exc}", file=sys.stderr, flush=True)
         return 2
+    if mode.deployment and (settings.sandbox is False or settings.slack_enabled or settings.teams_enabled):
+        _warn_about_the_sample(settings)
     core = build_core(settings=settings, progress=True)
     app = build_web_app(core=core, settings=settings, host=host)
     log.info("web surface: %s mode%s", mode.name, f" ({'; '.join(mode.reasons)}), sign-in: {', '.join(mode.sign_in) or 'none'}" if mode.deployment else "")
@@ -208,6 +210,16 @@ def serve(*, settings: Settings, host: str, port: int) -> int:
     access_log = logging.getLogger("aiohttp.access") if settings.log_level == "DEBUG" else None  # /metrics counts requests
     web.run_app(app, host=host, port=port, print=None, access_log=access_log)
     return 0
+
+
+def _warn_about_the_sample(settings: Settings) -> None:
+    """Real Slack or Teams channels on the fictional sample's rules or help centre: say so."""
+    from bot.settings import SAMPLE_KNOWLEDGE, SAMPLE_RULES
+
+    if Path(settings.rules).resolve() == SAMPLE_RULES.resolve():
+        log.warning("Slack or Teams runs on the sample rules of the fictional product Ledgerly (placeholder queue channels): run `baton init --product NAME` and set BATON_RULES")
+    if Path(settings.knowledge).resolve() == SAMPLE_KNOWLEDGE.resolve() and not settings.knowledge_urls:
+        log.warning("Slack or Teams answers from the sample help centre of the fictional product Ledgerly: set BATON_KNOWLEDGE (a folder) or BATON_KNOWLEDGE_URLS (your docs site)")
 
 
 def teams_package(*, settings: Settings, out_dir: str, version: str, domains: list[str]) -> str:
