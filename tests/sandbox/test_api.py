@@ -180,3 +180,23 @@ async def test_enterprise_customer_gets_their_organisation_on_the_card(client, c
     queue = await (await client.get("/sandbox/api/queue")).json()
     [card] = [c for c in queue["cards"] if c["ticket_id"] == data["ticket_id"]]
     assert card["organisation"] == "Globex" and card["tier"] == "enterprise" and card["priority"] == "high"
+
+
+async def test_a_serious_follow_up_re_triages_the_card_and_the_customer_hears_back(client, chat_id):
+    """Issue 13 in the sandbox: new reasons, a higher priority and the billing queue on the card."""
+    first = await send(client, chat_id, UNKNOWN)
+    ticket_id = first["ticket_id"]
+    queue = await (await client.get("/sandbox/api/queue")).json()
+    [before] = [c for c in queue["cards"] if c["ticket_id"] == ticket_id]
+    serious = "I want a refund of this month's charge, you billed us twice. Fix it today or we leave and I'll post about it on Twitter."
+    follow = await send(client, chat_id, serious)
+    assert follow["status"] == "relayed" and follow["ticket_id"] == ticket_id
+    queue = await (await client.get("/sandbox/api/queue")).json()
+    [after] = [c for c in queue["cards"] if c["ticket_id"] == ticket_id]
+    reasons = {r["reason"] for r in after["reasons"]}
+    assert {"emotional", "policy_risk"} <= reasons and after["queue"] == "billing" and before["queue"] == "support"
+    ranks = ("urgent", "high", "normal", "low")
+    assert ranks.index(after["priority"]) < ranks.index(before["priority"])
+    assert any(note.startswith("Re-triaged on the customer's follow-up") for note in after["notes"])
+    bot_texts = [m["text"] for m in follow["chat"]["messages"] if m.get("role") == "bot"]
+    assert any("added this to your request" in text for text in bot_texts)
