@@ -76,15 +76,29 @@ def build_models(*, rules: Rules, knowledge_index: Any, encoder: Any, cache_dir:
 
 
 def load_knowledge(*, settings: Settings, encoder: Any, progress: bool = False) -> Any:
-    """Bring the persisted index up to date with the knowledge folder (only changed files)."""
-    from knowledge.index import KnowledgeIndex, ingest
+    """Bring the persisted index up to date with the knowledge folder and the docs sites.
 
-    if settings.knowledge and Path(settings.knowledge).exists():
-        report = ingest(source_dir=Path(settings.knowledge), index_dir=settings.index_dir, encoder=encoder, progress=progress)
-        for problem in report.problems:
-            log.warning("skipped %s: %s", problem.path, problem.reason)
-    elif not (settings.index_dir / "manifest.json").exists():
-        return None
+    Each site in ``BATON_KNOWLEDGE_URLS`` is crawled into its mirror first (only changed pages
+    are fetched and embedded again); a site that cannot be crawled is logged and keeps its
+    previous pages.  The folder and every mirrored site then go into ONE index.
+    """
+    from knowledge.index import KnowledgeIndex
+    from knowledge.sites import ingest_everything, sites_folder
+
+    folder = Path(settings.knowledge) if settings.knowledge and Path(settings.knowledge).exists() else None
+    urls = settings.knowledge_url_list
+    if folder is None and not urls and not sites_folder(home=settings.home).is_dir():
+        return KnowledgeIndex.load(settings.index_dir, encoder=encoder) if (settings.index_dir / "manifest.json").exists() else None
+    sites, report = ingest_everything(folder=folder, urls=urls, home=settings.home, index_dir=settings.index_dir,
+                                      encoder=encoder, max_pages=settings.knowledge_max_pages, progress=progress)
+    for url, error in sites.errors.items():
+        log.error("docs site %s not refreshed (its previous pages stay indexed): %s", url, error)
+    for site in sites.reports:
+        log.info("docs site %s", site.summary())
+        for problem in site.problems:
+            log.warning("docs site page skipped: %s", problem)
+    for problem in report.problems:
+        log.warning("skipped %s: %s", problem.path, problem.reason)
     return KnowledgeIndex.load(settings.index_dir, encoder=encoder)
 
 

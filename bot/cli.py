@@ -60,23 +60,37 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Re-index the knowledge folder (only changed files are embedded again)."""
+    """Re-index the knowledge folder and the docs sites (only changed files and pages are embedded again).
+
+    Sites come from ``--url`` (repeatable), else from BATON_KNOWLEDGE_URLS.  A site that cannot
+    be crawled (unreachable, not a sitemap) is one line on stderr and exit 1, after whatever
+    else could be ingested was; one failing page is a warning and the rest is ingested.
+    """
     from knowledge.embedding import load_encoder
-    from knowledge.index import ingest
+    from knowledge.sites import ingest_everything
 
     settings = _settings()
     source = Path(args.path) if args.path else Path(settings.knowledge)
-    if not source.is_dir():
+    urls = args.url or settings.knowledge_url_list
+    if not source.is_dir() and (args.path or not urls):
         raise CliError(f"{source}: not a folder of knowledge files")
-    report = ingest(source_dir=source, index_dir=settings.index_dir, encoder=load_encoder(), progress=True)
+    folder = source if source.is_dir() else None
+    sites, report = ingest_everything(folder=folder, urls=urls, home=settings.home, index_dir=settings.index_dir, encoder=load_encoder(),
+                                      max_pages=settings.knowledge_max_pages, progress=sys.stderr.isatty())
+    for site in sites.reports:
+        for problem in site.problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        print(f"crawled {site.summary()}")
     for problem in report.problems:
         print(f"warning: skipped {problem.path}: {problem.reason}", file=sys.stderr)
-    print(f"ingested {source}: {report.summary()}")
+    print(f"ingested {' and '.join(filter(None, [str(folder or ''), 'docs sites' if urls else '']))}: {report.summary()}")
     from bot.ops.cli import after_ingest
 
     for line in after_ingest(settings=settings):
         print(line)
-    return 0
+    for error in sites.errors.values():
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if sites.errors else 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -149,8 +163,10 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--user", help="platform user id of the author (to test customer tiers)")
     ask.add_argument("--email", help="e-mail of the author (to test customer tiers)")
     ask.set_defaults(func=cmd_ask)
-    ingest = sub.add_parser("ingest", help="index a knowledge folder")
+    ingest = sub.add_parser("ingest", help="index a knowledge folder and docs websites")
     ingest.add_argument("path", nargs="?")
+    ingest.add_argument("--url", action="append", metavar="URL",
+                        help="a docs site to crawl: its sitemap.xml or a start page (repeatable; default BATON_KNOWLEDGE_URLS)")
     ingest.set_defaults(func=cmd_ingest)
     sub.add_parser("chat", help="talk to the bot in the terminal").set_defaults(func=cmd_chat)
     evaluation = sub.add_parser("eval", help="run an evaluation suite")

@@ -1,8 +1,9 @@
 """Cut documents into passages at their headings, so an answer can cite a precise anchor.
 
 Each section of a document becomes one :class:`Passage` whose ``anchor`` is the heading's
-GitHub-style slug (``## Reset your password`` -> ``reset-your-password``; repeated headings
-get ``-1``, ``-2``...), and whose ``url`` links straight to it.  Sections longer than
+explicit id when the source has one (a crawled page's ``<h2 id=...>``), else its GitHub-style
+slug (``## Reset your password`` -> ``reset-your-password``; repeated headings get ``-1``,
+``-2``...), and whose ``url`` links straight to it.  Sections longer than
 ``max_words`` are split at paragraph boundaries (a paragraph that is itself too long is split
 at sentence ends) and each part repeats the tail of the previous one (``overlap_words``), so
 a fact sitting on a boundary stays retrievable.
@@ -84,7 +85,7 @@ def chunk_document(
     seen: dict[str, int] = {}
     passages: list[Passage] = []
     for section in document.sections or (Section("", 0, ""),):
-        anchor = _unique_anchor(slugify(section.heading), seen) if section.heading else ""
+        anchor = section.anchor or (_unique_anchor(slugify(section.heading), seen) if section.heading else "")
         parts = split_text(section.text, max_words=max_words, target_words=target_words, overlap_words=overlap_words)
         for part in parts or [""]:
             passages.append(

@@ -10,7 +10,8 @@ An index directory (default ``.baton/index/``) holds:
 * ``gen-*/passage_vectors.npy`` and ``gen-*/title_vectors.npy``: float32 unit embeddings,
   one row per passage (of its title + heading + body) and per document title.
 
-:func:`ingest` compares the source folder with the manifest by sha256 and re-embeds only the
+:func:`ingest` compares the source folder (plus any extra folders, such as mirrored docs
+websites) with the manifest by sha256 and re-embeds only the
 files that are new or changed; vectors of unchanged files are reused and passages of deleted
 files dropped.  That keeps re-indexing a large help centre after a one-line fix to a few
 hundred milliseconds instead of minutes.  Each save writes a new generation folder and then
@@ -28,7 +29,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -248,12 +249,13 @@ class KnowledgeIndex:
 
 def ingest(
     *,
-    source_dir: Path,
+    source_dir: Path | None,
     index_dir: Path = DEFAULT_INDEX_DIR,
     encoder: Encoder,
     progress: bool = False,
     answer_threshold: float | None = None,
     calibration_target: float | None = None,
+    extra_sources: Mapping[str, Path] | None = None,
 ) -> IngestReport:
     """Bring the index in ``index_dir`` up to date with ``source_dir``; return what changed.
 
@@ -263,10 +265,14 @@ def ingest(
     left out (and retried on the next ingest).  A previous index built with another encoder
     is ignored and everything is re-embedded.  The answerability threshold is recalibrated
     on every ingest, since it depends on the whole knowledge base.
+
+    ``extra_sources`` maps a path prefix to another folder whose files join the same index
+    under that prefix (``{"sites": home / "sites"}``: mirrored docs websites, see
+    :mod:`knowledge.sites`); a missing extra folder counts as empty.  ``source_dir=None``
+    indexes the extra sources alone.
     """
-    source, folder = Path(source_dir), Path(index_dir)
-    if not source.is_dir():
-        raise FileNotFoundError(f"knowledge folder not found: {source}")
+    folder = Path(index_dir)
+    roots = _source_roots(source_dir=source_dir, extra_sources=extra_sources)
     old = _load_previous(folder, encoder=encoder)
     old_files: dict[str, dict] = old.manifest.get("files", {}) if old else {}
     old_entries = old._entries() if old else {}
@@ -274,8 +280,7 @@ def ingest(
     files_meta: dict[str, dict] = {}
     keep: dict[str, list[_DocEntry]] = {}
     fresh: list[tuple[str, list[Document]]] = []
-    for path in source_files(source_dir=source):
-        rel = path.relative_to(source).as_posix()
+    for path, root, prefix, rel in _source_paths(roots):
         meta = _file_meta(path)
         previous = old_files.get(rel)
         if previous and previous.get("sha256") == meta["sha256"] and all(d in old_entries for d in previous["doc_ids"]):
@@ -283,7 +288,7 @@ def ingest(
             files_meta[rel] = {**meta, "doc_ids": previous["doc_ids"]}
             report.unchanged.append(rel)
             continue
-        docs, problems = load_file(path, root=source)
+        docs, problems = load_file(path, root=root, prefix=prefix)
         report.problems.extend(problems)
         if not docs:
             if previous:
@@ -305,6 +310,28 @@ def ingest(
     index.save(folder)
     report.passages = len(index.passages)
     return report
+
+
+def _source_roots(*, source_dir: Path | None, extra_sources: Mapping[str, Path] | None) -> list[tuple[str, Path]]:
+    """(prefix, folder) pairs to index: the knowledge folder (no prefix), then each extra one."""
+    roots: list[tuple[str, Path]] = []
+    if source_dir is not None:
+        source = Path(source_dir)
+        if not source.is_dir():
+            raise FileNotFoundError(f"knowledge folder not found: {source}")
+        roots.append(("", source))
+    for prefix, extra in sorted((extra_sources or {}).items()):
+        if Path(extra).is_dir():
+            roots.append((prefix.strip("/"), Path(extra)))
+    return roots
+
+
+def _source_paths(roots: list[tuple[str, Path]]) -> Iterable[tuple[Path, Path, str, str]]:
+    """Every supported file of every root as (path, root, prefix, prefixed relative path)."""
+    for prefix, root in roots:
+        for path in source_files(source_dir=root):
+            rel = path.relative_to(root).as_posix()
+            yield path, root, prefix, f"{prefix}/{rel}" if prefix else rel
 
 
 def _load_previous(folder: Path, *, encoder: Encoder) -> KnowledgeIndex | None:

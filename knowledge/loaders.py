@@ -12,7 +12,8 @@ Supported formats:
 * ``.md`` / ``.markdown``: optional front matter (``---`` / ``key: value`` lines / ``---``)
   with ``url`` and ``title``; the title is the front-matter title, else the first ``# ``
   heading, else the file stem.  ``#``..``######`` headings start sections (not inside
-  fenced code blocks).
+  fenced code blocks); a trailing ``{#id}`` on a heading (kramdown / Pandoc syntax) is that
+  section's explicit anchor, which the chunker cites instead of a slug of the heading.
 * ``.html`` / ``.htm``: parsed with the standard library; ``<title>`` (else the first
   ``<h1>``) is the title, ``<h1>``-``<h3>`` start sections, paragraphs, list items, table
   cells and preformatted blocks are kept; scripts, styles and navigation are dropped.
@@ -57,11 +58,16 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # larger files are almost certainly not help 
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A run of text under one heading; ``heading`` is empty for text before any heading."""
+    """A run of text under one heading; ``heading`` is empty for text before any heading.
+
+    ``anchor`` is the heading's own id when the source gives one (``## Setup {#setup}``, or a
+    crawled page's ``<h2 id="setup">``); empty means "slugify the heading".
+    """
 
     heading: str
     level: int
     text: str
+    anchor: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +136,17 @@ def load_folder(*, source_dir: Path) -> LoadResult:
     return LoadResult(documents=documents, problems=problems)
 
 
-def load_file(path: Path, *, root: Path) -> tuple[list[Document], list[LoadProblem]]:
+def load_file(path: Path, *, root: Path, prefix: str = "") -> tuple[list[Document], list[LoadProblem]]:
     """Load one file into documents; never raises for a bad file.
 
     Returns the documents and the problems met (a whole-file problem means no documents;
     a CSV may also report single skipped rows).  Each problem is logged as a warning.
+    ``prefix`` is put in front of the relative path (and so of the doc_id), so files from
+    several roots (the knowledge folder, mirrored docs sites) can share one index.
     """
     path, root = Path(path), Path(root)
     rel = path.relative_to(root).as_posix()
+    rel = f"{prefix.strip('/')}/{rel}" if prefix.strip("/") else rel
     problems: list[LoadProblem] = []
     try:
         text = _read_text(path)
@@ -198,6 +207,7 @@ def _document(*, doc_id: str, title: str, url: str | None, rel: str, sections: l
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_HEADING_ID = re.compile(r"[ \t]*\{#([^\s{}]+)\}[ \t]*$")
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -222,7 +232,7 @@ def parse_markdown(text: str, *, doc_id: str, rel: str, stem: str) -> Document:
     meta, body = parse_front_matter(text)
     title = meta.get("title", "")
     sections: list[Section] = []
-    heading, level, lines = "", 0, []
+    heading, level, anchor, lines = "", 0, "", []
     in_fence = False
     for line in body.splitlines():
         if _FENCE.match(line):
@@ -233,12 +243,20 @@ def parse_markdown(text: str, *, doc_id: str, rel: str, stem: str) -> Document:
             continue
         text_so_far = _clean_block("\n".join(lines))
         if text_so_far or heading:
-            sections.append(Section(heading=heading, level=level, text=text_so_far))
-        heading, level, lines = _strip_inline(match.group(2)), len(match.group(1)), []
+            sections.append(Section(heading=heading, level=level, text=text_so_far, anchor=anchor))
+        (heading, anchor), level, lines = _heading_and_id(match.group(2)), len(match.group(1)), []
         if level == 1 and not title:
-            title, heading, level = heading, "", 0
-    sections.append(Section(heading=heading, level=level, text=_clean_block("\n".join(lines))))
+            title, heading, level, anchor = heading, "", 0, ""
+    sections.append(Section(heading=heading, level=level, text=_clean_block("\n".join(lines)), anchor=anchor))
     return _document(doc_id=doc_id, title=title or stem, url=meta.get("url"), rel=rel, sections=sections)
+
+
+def _heading_and_id(raw: str) -> tuple[str, str]:
+    """A heading's words and its explicit ``{#id}`` anchor (empty when it has none)."""
+    match = _HEADING_ID.search(raw)
+    if not match:
+        return _strip_inline(raw), ""
+    return _strip_inline(raw[: match.start()]), match.group(1)
 
 
 def _strip_inline(text: str) -> str:

@@ -37,8 +37,14 @@ def test_core_imports_no_platform_sdk():
     assert violations("bot", PLATFORM_MODULES) == []
 
 
+# The docs-site crawler needs an HTTP client; aiohttp's client is that, not a chat platform. It
+# is allowed in these two modules only, and no platform SDK anywhere in knowledge/.
+CRAWLER_MODULES = {"knowledge/fetch.py", "knowledge/crawl.py"}
+
+
 def test_knowledge_imports_no_platform_sdk():
-    assert violations("knowledge", PLATFORM_MODULES) == []
+    found = violations("knowledge", PLATFORM_MODULES)
+    assert [v for v in found if not (v.split(" imports ")[0] in CRAWLER_MODULES and v.endswith(" imports aiohttp"))] == []
 
 
 def test_the_check_catches_a_violation(tmp_path):
