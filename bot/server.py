@@ -131,7 +131,7 @@ def oidc_clients(*, settings: Settings, mode: WebMode) -> dict:
     """One OpenID Connect client per sign-in provider the settings turn on."""
     if not {"slack", "entra"} & set(mode.sign_in):
         return {}
-    from bot.web.oidc import OidcClient, entra_config, slack_config
+    from adapters.web.oidc import OidcClient, entra_config, slack_config
 
     clients = {}
     if "slack" in mode.sign_in:

@@ -2,7 +2,7 @@
 
 OpenID Connect runs as an authorization-code flow with PKCE: ``/auth/start/{provider}`` keeps
 state, nonce and verifier in a short-lived signed cookie and sends the browser to the provider;
-``/auth/callback/{provider}`` checks the state, lets :mod:`bot.web.oidc` verify the ID token,
+``/auth/callback/{provider}`` checks the state, lets :mod:`adapters.web.oidc` verify the ID token,
 looks up the person's role and starts a new session (a new session id: no fixation). Every
 sign-in, failed attempt and sign-out is kept in the audit trail with who it was.
 """
@@ -36,7 +36,7 @@ class SignIn:
     policy: AccessPolicy
     audit: object  # the store: record_agent_action(...)
     settings: object
-    clients: dict = field(default_factory=dict)  # provider -> bot.web.oidc.OidcClient
+    clients: dict = field(default_factory=dict)  # provider -> adapters.web.oidc.OidcClient
 
     @property
     def secure(self) -> bool:
@@ -170,7 +170,7 @@ async def start(request: web.Request) -> web.StreamResponse:
     client = signin.clients.get(provider)
     if client is None:
         return _page(title="Sign-in method not available", body=f"<p>{escape(provider)} sign-in is not set up here.</p>", status=404)
-    from bot.web.oidc import SignInError
+    from adapters.web.oidc import SignInError
 
     try:
         begun = await client.start(redirect_uri=signin.redirect_uri(provider))
@@ -192,7 +192,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
     if failure:
         await signin.record(actor_id=signin.policy.client_key(request), actor_name="", action="signin_failed", ok=False, detail=f"{provider}: {failure}")
         return _page(title="Sign-in failed", body=f'<p>{escape(failure)}</p><p><a href="/auth/signin">Try again</a></p>', status=401)
-    from bot.web.oidc import SignInError
+    from adapters.web.oidc import SignInError
 
     try:
         identity = await client.finish(code=request.query["code"], redirect_uri=signin.redirect_uri(provider), nonce=pending["nonce"], code_verifier=pending["verifier"])

@@ -1,7 +1,7 @@
 """Every route the deployed server registers is closed to strangers, and each role opens only its own.
 
 The list of routes is read from the running app's router, not written here: a route added
-later without a place in bot/web/access.py's table needs the admin role, and a route added to
+later without a place in adapters/web/access.py's table needs the admin role, and a route added to
 the public list has to be added to EXPECTED_PUBLIC below as well, on purpose.
 """
 
