@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cards import REASON_LABELS, SEVEN_FIELDS, due_text, status_line
+from bot.safe_text import html_markdown_words, link_label
+from bot.safe_text import markdown_words as words
 from bot.types import CardButton, HandoffCard, Reply, Source, Trigger
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -55,15 +57,15 @@ def attachment(content: dict[str, Any]) -> dict[str, Any]:
 def card_to_adaptive(card: HandoffCard) -> dict[str, Any]:
     """Every field of the neutral card, with its buttons as Action.Execute verbs."""
     body = [_header(card), _facts(card), *_conversation(card), *_reasons(card), *_sources(card), *_recommendation(card)]
-    body += [text_block(note, color="Accent", weight="Bolder") for note in card.notes]
+    body += [text_block(words(note), color="Accent", weight="Bolder") for note in card.notes]
     refresh = {"type": "Refresh", "action": execute(verb="refresh", title="Refresh", data={"ticket": card.ticket_id}), "userIds": []}
     return _card(body=body, actions=_actions(card), fallback=f"{card.title}. {status_line(card)}.", refresh=refresh)
 
 
 def _header(card: HandoffCard) -> dict[str, Any]:
     items = [
-        text_block(card.title, size="Medium", weight="Bolder"),
-        text_block(f"Status: {status_line(card)}", isSubtle=True, spacing="None"),
+        text_block(words(card.title), size="Medium", weight="Bolder"),
+        text_block(f"Status: {words(status_line(card))}", isSubtle=True, spacing="None"),
     ]
     return {"type": "Container", "style": _PRIORITY_STYLE.get(card.priority, "emphasis"), "items": items}
 
@@ -79,21 +81,22 @@ def _facts(card: HandoffCard) -> dict[str, Any]:
         ("Priority", card.priority), ("First response due", due_text(card.sla_due)), ("Queue", card.queue),
         ("Customer", customer_line(card)), ("Where", card.channel), ("Intent", card.intent or "unknown"),
     ]
-    return {"type": "FactSet", "facts": [{"title": t, "value": _clip(v or "n/a")} for t, v in facts]}
+    return {"type": "FactSet", "facts": [{"title": t, "value": _clip(words(v or "n/a"))} for t, v in facts]}
 
 
 def _conversation(card: HandoffCard) -> list[dict[str, Any]]:
-    blocks = [text_block(f"[Open the customer's conversation]({card.thread_link})")] if card.thread_link else []
+    safe = card.thread_link if card.thread_link and card.thread_link.lower().startswith(("http://", "https://")) else None
+    blocks = [text_block(f"[Open the customer's conversation]({safe.replace(')', '%29')})")] if safe else []
     return blocks + [
-        _heading("Summary"), text_block(card.summary or "n/a"),
-        _heading("Original message"), text_block(card.original_message, isSubtle=True),
+        _heading("Summary"), text_block(words(card.summary or "n/a")),
+        _heading("Original message"), text_block(words(card.original_message), isSubtle=True),
     ]
 
 
 def reason_text(trigger: Trigger) -> str:
     """'**Policy risk**: detail (evidence: a, b)'."""
     evidence = f" (evidence: {', '.join(trigger.evidence)})" if trigger.evidence else ""
-    return f"**{REASON_LABELS[trigger.reason]}**: {trigger.detail}{evidence}"
+    return f"**{REASON_LABELS[trigger.reason]}**: {words(trigger.detail + evidence)}"
 
 
 def _reasons(card: HandoffCard) -> list[dict[str, Any]]:
@@ -103,15 +106,17 @@ def _reasons(card: HandoffCard) -> list[dict[str, Any]]:
 
 def source_link(source: Source) -> str:
     """A markdown link to the cited document (anchor included), or its title."""
-    if not source.url:
-        return source.title or source.doc_id
+    label = source.title or source.doc_id
+    if not source.url or not source.url.lower().startswith(("http://", "https://")):
+        return words(label)
     anchor = f"#{source.anchor}" if source.anchor and "#" not in source.url else ""
-    return f"[{source.title or source.doc_id}]({source.url}{anchor})"
+    target = (source.url + anchor).replace(" ", "%20").replace(")", "%29")
+    return f"[{words(link_label(label))}]({target})"
 
 
 def _sources(card: HandoffCard) -> list[dict[str, Any]]:
     blocks = [_heading("Sources")]
-    blocks += [text_block(f"- {source_link(s)} [{s.doc_id}] score {s.score:.2f}", spacing="None") for s in card.sources]
+    blocks += [text_block(f"- {source_link(s)} \\[{words(link_label(s.doc_id))}\\] score {s.score:.2f}", spacing="None") for s in card.sources]
     if card.missing_knowledge:
         note = "none of these answers the question" if card.sources else "no sources found"
         blocks.append(text_block(f"**[missing-knowledge]** {note}", color="Attention"))
@@ -120,8 +125,8 @@ def _sources(card: HandoffCard) -> list[dict[str, Any]]:
 
 def _recommendation(card: HandoffCard) -> list[dict[str, Any]]:
     return [
-        _heading("Suggested reply (draft)"), text_block(card.suggested_reply or "n/a"),
-        _heading("Internal action"), text_block(card.internal_action or "n/a"),
+        _heading("Suggested reply (draft)"), text_block(words(card.suggested_reply or "n/a")),
+        _heading("Internal action"), text_block(words(card.internal_action or "n/a")),
     ]
 
 
@@ -169,7 +174,7 @@ def _missing_field_input() -> dict[str, Any]:
 
 def answer_to_adaptive(reply: Reply) -> dict[str, Any]:
     """An answer with its sources as links and the answer buttons as Action.Submit."""
-    body = [text_block(answer_body(reply.text, has_sources=bool(reply.sources)))]
+    body = [text_block(words(answer_body(reply.text, has_sources=bool(reply.sources))))]
     if reply.sources:
         body += [_heading("Sources"), *[text_block(f"- {source_link(s)}", spacing="None") for s in reply.sources]]
     actions = [_submit(button, reply) for button in reply.buttons]
@@ -193,7 +198,8 @@ def answer_body(text: str, *, has_sources: bool) -> str:
 
 def reply_text(reply: Reply) -> str:
     """Plain markdown text of a reply: the agent's name first, cited sources as links."""
-    text = f"**{reply.author_name}** (support team): {reply.text}" if reply.kind == "agent" and reply.author_name else reply.text
+    said = html_markdown_words(reply.text)
+    text = f"**{html_markdown_words(reply.author_name)}** (support team): {said}" if reply.kind == "agent" and reply.author_name else said
     if reply.sources and reply.kind != "answer":
         text += "\n\nSources: " + ", ".join(source_link(s) for s in reply.sources)
     return text
