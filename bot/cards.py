@@ -69,6 +69,7 @@ def card_from_ticket(*, ticket: TicketRow, notes: tuple[str, ...] = ()) -> Hando
         queue=ticket.queue,
         status=ticket.status,
         claimed_by=ticket.claimed_by_name or ticket.claimed_by,
+        claimed_by_id=ticket.claimed_by,
         claimed_at=ticket.claimed_at,
         buttons=buttons,
         notes=notes,

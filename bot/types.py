@@ -285,6 +285,7 @@ class HandoffCard:
     claimed_by: str | None = None
     claimed_at: datetime | None = None
     buttons: tuple[CardButton, ...] = ()
+    claimed_by_id: str | None = None  # the claimer's platform user id, for a real mention
     notes: tuple[str, ...] = ()
 
     def as_text(self) -> str:

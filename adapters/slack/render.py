@@ -9,6 +9,7 @@ Times are Slack date tokens, so each agent reads them in their own time zone.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -177,11 +178,22 @@ def _sources(card: HandoffCard) -> dict:
     return section("*Sources*\n" + fit_lines(lines, limit=SECTION_LIMIT - 20))
 
 
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def claimer(card: HandoffCard) -> str:
+    """A real mention ('<@U123>': two Dana's told apart, renames never stale) when a Slack user
+    claimed the card; the escaped name when someone elsewhere did (Teams, the sandbox)."""
+    if card.claimed_by_id and SLACK_USER.match(card.claimed_by_id):
+        return f"<@{card.claimed_by_id}>"
+    return f"*@{escape(card.claimed_by or '')}*"
+
+
 def _status(card: HandoffCard) -> str:
     """'Claimed by @Dana at <time>', with the claim time in each reader's time zone."""
     if card.status != "resolved" and card.claimed_by:
         when = f" at {slack_date(card.claimed_at, token='{time}')}" if card.claimed_at else ""
-        text = f"🙋 Claimed by *@{escape(card.claimed_by)}*{when}"
+        text = f"🙋 Claimed by {claimer(card)}{when}"
     else:
         text = ("✅ " if card.status == "resolved" else "⏳ ") + escape(status_line(card))
     return f"{text} · ticket `{escape(card.ticket_id)}`"

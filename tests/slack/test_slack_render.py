@@ -67,7 +67,11 @@ def test_card_has_every_field_and_the_six_buttons():
 
 def test_claimed_and_resolved_cards():
     claimed = render.card_blocks(make_card(status="claimed", claimed_by="Dana", claimed_at=DUE))
-    assert "Claimed by *@Dana* at <!date^" in texts(claimed)
+    assert "Claimed by *@Dana* at <!date^" in texts(claimed)  # claimed outside Slack: the name, escaped
+    by_slack_user = render.card_blocks(make_card(status="claimed", claimed_by="Dana", claimed_by_id="U0DANA", claimed_at=DUE))
+    assert "Claimed by <@U0DANA> at <!date^" in texts(by_slack_user)  # issue 13: a real mention
+    forged = render.card_blocks(make_card(status="claimed", claimed_by="<!channel>", claimed_by_id="<!channel>", claimed_at=DUE))
+    assert "<!channel>" not in texts(forged) and "&lt;!channel&gt;" in texts(forged)
     resolved = render.card_blocks(make_card(status="resolved", sla_due=None, claimed_by="Dana", buttons=RESOLVED_BUTTONS))
     assert [b["action_id"] for b in resolved[-1]["elements"]] == [b.action for b in RESOLVED_BUTTONS]
     assert "Resolved" in texts(resolved) and validate_blocks(resolved) == []

@@ -70,7 +70,7 @@ async def test_issue_4_walkthrough(baton):
     assert sum(c.won for c in store.claims(ticket_id=ticket.id)) == 1
     owner_name = USERS[owner]["display_name"]
     updated = next(m for m in slack.messages(channel) if m["ts"] == card_ts)
-    assert f"Claimed by *@{owner_name}*" in json.dumps(updated["blocks"])
+    assert f"Claimed by <@{owner}>" in json.dumps(updated["blocks"])  # a real mention, not the display name ({owner_name})
 
     # 4. Send suggested reply: it appears in the customer's thread under the agent's name.
     await baton.action(baton.click(action="send_suggested", value=ticket.id, user=owner, channel=channel, message_ts=card_ts))
