@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 REFUSALS = ("channel_not_found", "not_in_channel", "is_archived", "conversationnotfound", "not found", "404")
 
 
+CLAIM_ANNOUNCEMENT = "claimed this ticket and is on it."
+
+
 def channel_refused(exc: Exception) -> bool:
     """True when the platform says the channel does not exist or the bot is not in it (Slack's
     channel_not_found, Teams' 404 ConversationNotFound), not when it is only unavailable."""
@@ -167,6 +170,20 @@ class CardDesk:
             return
         outbox = self.outboxes.for_platform(ticket.card_refs["platform"])
         await outbox.update_card(card_ref=ticket.card_refs, card=card_from_ticket(ticket=ticket))
+
+    async def announce_claim(self, ticket: TicketRow) -> None:
+        """Where a card cannot carry a live mention (Teams: the Adaptive Card schema has no place
+        for one), the claimer is @mentioned in the card's thread, so the name on the card is
+        backed by a real, rename-proof mention of who owns the case."""
+        if not ticket.card_refs or not ticket.claimed_by:
+            return
+        outbox = self.outboxes.for_platform(ticket.card_refs["platform"])
+        if getattr(outbox, "card_shows_mentions", True):
+            return
+        try:
+            await outbox.notify_agent(card_ref=ticket.card_refs, agent_id=ticket.claimed_by, text=CLAIM_ANNOUNCEMENT)
+        except Exception:  # the claim stands; the card already names the owner
+            log.warning("could not @mention the owner of %s in its card thread", ticket.id, exc_info=True)
 
     async def note_on_card(self, *, ticket: TicketRow, text: str) -> None:
         """Post a note on the card's thread (kept, internal: never shown to the customer)."""

@@ -40,6 +40,8 @@ class PlatformOutbox(Protocol):
 
     async def notify_agent(self, *, card_ref: dict[str, Any], agent_id: str, text: str) -> None: ...
 
+    # Optional: ``card_shows_mentions = False`` when a card cannot carry a live @mention of the
+    # agent who claimed it (Teams); the claimer is then @mentioned in the card's thread instead.
     # Optional: ``async def find_post(self, *, key: str, channel: str, thread: str | None) -> str | None``
     # finds a post tagged with an idempotency key (the delivery log asks before posting again).
 

@@ -162,6 +162,7 @@ class TicketDesk:
         ticket = self.store.ticket(ticket_id=ticket_id)
         self.store.set_human_active(conversation_id=ticket.conversation_id, active=True)
         await self.cards.refresh(ticket)
+        await self.cards.announce_claim(ticket)
         return ActionResult(True, f"You claimed {ticket_id}.", ticket)
 
     async def release(self, *, ticket_id: str, agent_id: str, agent_name: str = "") -> ActionResult:

@@ -10,6 +10,7 @@ mentions land on it.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Awaitable, Callable
 
 from botbuilder.core import TurnContext
@@ -23,6 +24,7 @@ from bot.outbox import QueueTarget
 from bot.types import HandoffCard, Reply
 
 log = logging.getLogger(__name__)
+MENTION_UNSAFE = re.compile(r"[<>\[\]*_`\\]")  # a display name must not close the <at> tag or add markdown
 
 
 def reply_activity(reply: Reply) -> Activity:
@@ -40,7 +42,7 @@ def card_activity(card: HandoffCard, *, message_id: str | None = None) -> Activi
 
 def mention_activity(*, agent_id: str, agent_name: str, text: str) -> Activity:
     """A message that @mentions an agent, so Teams notifies them."""
-    tag = f"<at>{agent_name}</at>"
+    tag = f"<at>{MENTION_UNSAFE.sub('', agent_name) or 'agent'}</at>"
     mention = Mention(mentioned=ChannelAccount(id=agent_id, name=agent_name), text=tag, type="mention")
     return Activity(type=ActivityTypes.message, text=f"{tag} {text}", entities=[mention])
 
@@ -49,6 +51,7 @@ class TeamsOutbox:
     """bot.outbox.PlatformOutbox for Teams, on top of botbuilder's CloudAdapter."""
 
     platform = PLATFORM
+    card_shows_mentions = False  # the Adaptive Card 1.5 schema has no mention entities
 
     def __init__(self, *, adapter: Any, store: Any, default_queue: str, app_id: str = "") -> None:
         self.adapter = adapter

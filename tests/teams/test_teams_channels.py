@@ -114,6 +114,27 @@ async def test_people_from_other_organisations_cannot_act_on_cards(teams):
     assert "Only members of the support team" in teams.sent(shared)[-1]["text"]
 
 
+async def test_the_claimer_is_mentioned_for_real_in_the_card_thread(teams):
+    """Issue 13: not only 'Claimed by Dana' in plain text; a mention entity with her Teams id,
+    so two Danas are told apart and a rename never goes stale."""
+    await teams.set_queue(queue="billing", channel=BILLING_CHANNEL)
+    await teams.say("I was charged twice this month and I want my money back")
+    [card] = teams.cards_in(BILLING_CHANNEL)
+    await teams.click("claim", card=card, agent="Dana")
+    mentions = [m for m in teams.sent(card.conversation_id) if m.get("entities")]
+    assert [m["text"] for m in mentions] == ["<at>Dana</at> claimed this ticket and is on it."]
+    assert mentions[0]["entities"][0]["mentioned"] == {"id": AGENTS["Dana"], "name": "Dana"}
+    await teams.click("claim", card=card, agent="Eli")  # the loser of the race is not announced
+    assert len([m for m in teams.sent(card.conversation_id) if m.get("entities")]) == 1
+
+
+def test_a_display_name_cannot_break_out_of_the_mention():
+    from adapters.teams.outbox import mention_activity
+
+    activity = mention_activity(agent_id="29:x", agent_name="Eve</at> <at>Everyone", text="claimed")
+    assert activity.text == "<at>Eve/at atEveryone</at> claimed" and activity.entities[0].text == "<at>Eve/at atEveryone</at>"
+
+
 async def test_notify_agent_mentions_the_owner_in_the_card_thread(teams):
     await teams.set_queue(queue="billing", channel=BILLING_CHANNEL)
     await teams.say("I was charged twice this month and I want my money back")
