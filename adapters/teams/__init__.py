@@ -7,7 +7,8 @@ local mode (``BATON_TEAMS_LOCAL_MODE=true``), for the Emulator and tests.
 
 Modules: ``convert`` (activity -> core types), ``render`` (card -> Adaptive Card), ``bot``
 (activity handler), ``actions`` (card verbs), ``outbox`` (proactive sends), ``http`` (the
-/api/messages handler with the invoke workaround), ``package`` (the Teams app zip).
+/api/messages handler with the invoke workaround), ``inbox`` (activities stored before the
+201 and run by a worker), ``package`` (the Teams app zip).
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
+from aiohttp import web
+
 from adapters.teams import texts
 
 log = logging.getLogger(__name__)
 ROUTE = "/api/messages"
+INBOX_KEY = web.AppKey("baton_teams_inbox", object)  # the app's TeamsInbox (tests wait on it; shutdown drains it)
 
 
 def auth_config(*, settings: Any) -> SimpleNamespace | None:
@@ -53,13 +57,19 @@ def mount(*, app: Any, core: Any, settings: Any) -> Any:
         return None
     from adapters.teams.bot import BatonTeamsBot
     from adapters.teams.http import messages_handler
+    from adapters.teams.inbox import TeamsInbox
     from adapters.teams.outbox import TeamsOutbox
 
     _log_mode(config)
     quiet_msrest()
     adapter = build_adapter(config=config)
     bot = BatonTeamsBot(core=core, home_tenant=settings.microsoft_app_tenant_id)
-    app.router.add_post(ROUTE, messages_handler(adapter=adapter, bot=bot, auth_required=bool(config.APP_ID)))
+    inbox = TeamsInbox(inbox=core.inbox, adapter=adapter, bot=bot) if core.inbox is not None else None
+    if inbox is not None:
+        app[INBOX_KEY] = inbox
+        app.on_startup.append(inbox.start)
+        app.on_cleanup.append(inbox.stop)
+    app.router.add_post(ROUTE, messages_handler(adapter=adapter, bot=bot, auth_required=bool(config.APP_ID), inbox=inbox))
     return TeamsOutbox(adapter=adapter, store=core.store, default_queue=core.rules.default_queue, app_id=config.APP_ID)
 
 

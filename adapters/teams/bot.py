@@ -7,6 +7,7 @@ customer turn for ``Dialogue.handle``. Card buttons arrive as ``adaptiveCard/act
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -16,6 +17,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, ChannelAccount
 from botbuilder.schema.teams import TeamInfo
 
 from adapters.teams import actions, convert, texts
+from adapters.teams.inbox import DELIVERY_STATE, OUTCOME_STATE
 from adapters.teams.lookup import card_ticket, queue_of_channel
 from bot.tickets import ActionResult
 
@@ -52,7 +54,11 @@ class BatonTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         author = convert.person_of(activity, home_tenant=self.home_tenant, member=await self._member(turn_context))
         message = convert.inbound(activity, text=text, author=author, ref=convert.conversation_ref(activity))
-        await self.core.dialogue.handle(message)
+        delivery = turn_context.turn_state.get(DELIVERY_STATE)
+        if delivery is not None:  # a stored activity: a failure is retried by the inbox, a recovery resumes
+            message = dataclasses.replace(message, delivery=delivery.key)
+        result = await self.core.dialogue.handle(message, retry_later=bool(delivery and delivery.retry_later))
+        turn_context.turn_state[OUTCOME_STATE] = result.status
 
     async def _member(self, turn_context: TurnContext) -> dict[str, Any] | None:
         """The author's Teams profile (own tenant, email); None when the lookup fails."""
@@ -88,7 +94,8 @@ class BatonTeamsBot(TeamsActivityHandler):
         internal = convert.is_internal(text)
         body = convert.without_marker(text) if internal else text
         name = sender.name or sender.id
-        result = await self.core.desk.agent_reply(ticket_id=ticket_id, agent_id=sender.id, agent_name=name, text=body, internal=internal)
+        key = f"teams-relay:{convert.event_id(turn_context.activity)}"  # a recovered relay posts at most once
+        result = await self.core.desk.agent_reply(ticket_id=ticket_id, agent_id=sender.id, agent_name=name, text=body, internal=internal, key=key)
         if not result.ok:
             await self._reply(turn_context, result.message)
 
@@ -112,7 +119,11 @@ class BatonTeamsBot(TeamsActivityHandler):
         """The customer asked for a person: the core hands the conversation over at once."""
         activity = turn_context.activity
         author = convert.person_of(activity, home_tenant=self.home_tenant, member=await self._member(turn_context))
-        await self.core.dialogue.request_person(message=convert.inbound(activity, text=texts.TALK_TO_PERSON, author=author, ref=ref))
+        message = convert.inbound(activity, text=texts.TALK_TO_PERSON, author=author, ref=ref)
+        delivery = turn_context.turn_state.get(DELIVERY_STATE)
+        if delivery is not None:
+            message = dataclasses.replace(message, delivery=delivery.key)
+        await self.core.dialogue.request_person(message=message)
 
     # --- queue channels ----------------------------------------------------------------------
 

@@ -5,6 +5,9 @@ Why a replacement: ``ActivityHandler`` already serializes an invoke response bod
 This handler calls ``adapter.process_activity`` and serializes the body only while it is still
 an msrest model (``tests/teams/test_invoke_workaround.py`` shows when upstream changes). It
 also answers malformed bodies with 400 instead of 500, and bad credentials with 401.
+
+Messages and conversation updates go through the durable inbox (``adapters/teams/inbox.py``):
+authenticated, stored, answered 201, then run by a worker task. Invokes run inside the request.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
 from adapters.teams import texts
+from adapters.teams.inbox import activity_key
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,8 +54,9 @@ def response_body(body: Any) -> Any:
     return body.serialize() if isinstance(body, Model) else body
 
 
-def messages_handler(*, adapter: Any, bot: Any, auth_required: bool) -> Handler:
-    """The aiohttp handler for ``POST /api/messages``."""
+def messages_handler(*, adapter: Any, bot: Any, auth_required: bool, inbox: Any = None) -> Handler:
+    """The aiohttp handler for ``POST /api/messages`` (``inbox``: a TeamsInbox, or None to run
+    every turn inside the request)."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if auth_required and not request.headers.get("Authorization", "").startswith("Bearer "):
@@ -62,9 +67,25 @@ def messages_handler(*, adapter: Any, bot: Any, auth_required: bool) -> Handler:
         except BadActivity as problem:
             # an unauthenticated caller learns nothing about our parser: 401 before 400
             return _error(401, "Unauthorized") if auth_required else _error(400, str(problem))
-        return await _process(adapter=adapter, bot=bot, activity=activity, auth=request.headers.get("Authorization", ""))
+        auth = request.headers.get("Authorization", "")
+        key = activity_key(activity) if inbox is not None else None
+        if key is not None:
+            return await _store(adapter=adapter, inbox=inbox, key=key, activity=activity, auth=auth)
+        return await _process(adapter=adapter, bot=bot, activity=activity, auth=auth)
 
     return handle
+
+
+async def _store(*, adapter: Any, inbox: Any, key: str, activity: Activity, auth: str) -> web.StreamResponse:
+    """Authenticate, store, then 201; 503 when the database cannot take it (delivered again)."""
+    try:
+        authenticated = await adapter.bot_framework_authentication.authenticate_request(activity, auth)
+    except (PermissionError, jwt.InvalidTokenError) as problem:
+        log.warning(texts.LOG_UNAUTHORIZED, type(problem).__name__)
+        return _error(401, "Unauthorized")
+    if await inbox.accept(key=key, activity=activity, authenticated=authenticated) is None:
+        return _error(503, "The activity could not be stored; deliver it again")
+    return web.Response(status=201)
 
 
 async def _process(*, adapter: Any, bot: Any, activity: Activity, auth: str) -> web.StreamResponse:

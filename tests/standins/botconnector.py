@@ -106,6 +106,7 @@ class _Fault:
     status: int
     retry_after: float | None
     remaining: int
+    method: str | None = None  # only requests with this HTTP method fail (None: any)
 
 
 @dataclass
@@ -234,14 +235,19 @@ class BotConnectorStandIn:
         )
 
     # ----------------------------------------------------------------- configuring
-    def fail_next(self, *, status: int = 500, retry_after: float | None = None, times: int = 1) -> None:
-        """Answer the next ``times`` requests with ``status`` (and ``Retry-After``).
+    def fail_next(self, *, status: int = 500, retry_after: float | None = None, times: int = 1, method: str | None = None) -> None:
+        """Answer the next ``times`` requests (with ``method``: only those) with ``status``
+        (and ``Retry-After``).
 
         Failed requests are listed in :attr:`requests` but not in :attr:`activities`.
         """
         if times < 1:
             raise ValueError("times must be >= 1")
-        self._state.faults.append(_Fault(status=status, retry_after=retry_after, remaining=times))
+        self._state.faults.append(_Fault(status=status, retry_after=retry_after, remaining=times, method=method))
+
+    def clear_faults(self) -> None:
+        """Forget injected failures that were not used up."""
+        self._state.faults.clear()
 
     def add_member(
         self,
@@ -291,7 +297,7 @@ class BotConnectorStandIn:
     async def _gate(self, request: web.Request, handler: Callable) -> web.StreamResponse:
         """Record the request, then apply auth checks and injected faults."""
         body = await _read_json(request)
-        response = self._check_auth(request) or self._not_found(request, body) or self._take_fault()
+        response = self._check_auth(request) or self._not_found(request, body) or self._take_fault(request.method)
         try:
             if response is None:
                 response = await handler(request)
@@ -330,14 +336,14 @@ class BotConnectorStandIn:
             return _error(404, "Conversation not found.", code="ConversationNotFound")
         return None
 
-    def _take_fault(self) -> web.Response | None:
-        """Consume one injected fault, if any is pending."""
-        if not self._state.faults:
+    def _take_fault(self, method: str) -> web.Response | None:
+        """Consume one injected fault, if any is pending for this method."""
+        fault = next((f for f in self._state.faults if f.method in (None, method)), None)
+        if fault is None:
             return None
-        fault = self._state.faults[0]
         fault.remaining -= 1
         if fault.remaining <= 0:
-            self._state.faults.pop(0)
+            self._state.faults.remove(fault)
         headers = {} if fault.retry_after is None else {"Retry-After": _format_seconds(fault.retry_after)}
         return _error(fault.status, "Injected failure from BotConnectorStandIn", headers=headers)
 

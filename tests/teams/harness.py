@@ -4,10 +4,12 @@ Bot Framework activities, with every outbound call landing in the BotConnectorSt
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.teams import INBOX_KEY
 from bot.app import Core, build_core
 from bot.server import build_web_app
 from standins.botconnector import BotConnectorStandIn, RecordedActivity, teams_invoke_action_execute, teams_message
@@ -36,7 +38,20 @@ class TeamsHarness:
         self.connector = connector
 
     async def post(self, activity: dict, **kwargs: Any):
-        return await self.client.post("/api/messages", json=activity, **kwargs)
+        """POST one activity; a stored one (a message) has been run when this returns."""
+        response = await self.client.post("/api/messages", json=activity, **kwargs)
+        await self.settle()
+        return response
+
+    async def sweep(self) -> int:
+        """One pass of the inbox's recovery sweep, as it runs every 15 s; returns how many it ran."""
+        return await self.client.app[INBOX_KEY].sweep(older_than=timedelta(0))
+
+    async def settle(self) -> None:
+        """Wait for the turns the durable inbox started (messages are answered 201 before they run)."""
+        inbox = self.client.app.get(INBOX_KEY)
+        if inbox is not None:
+            await inbox.drain(timeout=30.0)
 
     def message(self, text: str, *, conversation_id: str = CUSTOMER_CHAT, from_id: str = "29:customer-ada", from_name: str = "Ada Lovelace", tenant_id: str = HOME_TENANT, **fields: Any) -> dict:
         return teams_message(text=text, conversation_id=conversation_id, from_id=from_id, from_name=from_name, tenant_id=tenant_id, service_url=self.connector.service_url, **fields)
