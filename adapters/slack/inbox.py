@@ -21,7 +21,7 @@ from typing import Any
 
 from slack_bolt.response import BoltResponse
 
-from bot.store.durable import Accepted, Inbox
+from bot.store.durable import Accepted, Inbox, sweep_forever
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -100,19 +100,7 @@ class SlackInbox:
 
     def start_sweeping(self) -> None:
         """Begin the recovery loop on the running (worker) loop: once now, then every ``sweep_seconds``."""
-        self._sweeper = asyncio.ensure_future(self._sweep_forever())
-
-    async def _sweep_forever(self) -> None:
-        """The first pass takes everything this instance left; later ones also take its own rows
-        that no worker holds any more (a turn whose database writes failed mid-way)."""
-        first = True
-        while True:
-            try:
-                await self.sweep(older_than=timedelta(0) if first else timedelta(seconds=self.sweep_seconds))
-                first = False
-            except Exception:
-                log.exception("inbox sweep failed; trying again later")
-            await asyncio.sleep(self.sweep_seconds)
+        self._sweeper = asyncio.ensure_future(sweep_forever(sweep=self.sweep, every=self.sweep_seconds, platform=PLATFORM))
 
     def stop_sweeping(self) -> None:
         if self._sweeper is not None:

@@ -53,10 +53,7 @@ class BatonTeamsBot(TeamsActivityHandler):
         """A customer turn: the core decides, answers or hands off (replies go via the outbox)."""
         activity = turn_context.activity
         author = convert.person_of(activity, home_tenant=self.home_tenant, member=await self._member(turn_context))
-        message = convert.inbound(activity, text=text, author=author, ref=convert.conversation_ref(activity))
-        delivery = turn_context.turn_state.get(DELIVERY_STATE)
-        if delivery is not None:  # a stored activity: a failure is retried by the inbox, a recovery resumes
-            message = dataclasses.replace(message, delivery=delivery.key)
+        message, delivery = _carried(turn_context, convert.inbound(activity, text=text, author=author, ref=convert.conversation_ref(activity)))
         result = await self.core.dialogue.handle(message, retry_later=bool(delivery and delivery.retry_later))
         turn_context.turn_state[OUTCOME_STATE] = result.status
 
@@ -119,10 +116,7 @@ class BatonTeamsBot(TeamsActivityHandler):
         """The customer asked for a person: the core hands the conversation over at once."""
         activity = turn_context.activity
         author = convert.person_of(activity, home_tenant=self.home_tenant, member=await self._member(turn_context))
-        message = convert.inbound(activity, text=texts.TALK_TO_PERSON, author=author, ref=ref)
-        delivery = turn_context.turn_state.get(DELIVERY_STATE)
-        if delivery is not None:
-            message = dataclasses.replace(message, delivery=delivery.key)
+        message, _ = _carried(turn_context, convert.inbound(activity, text=texts.TALK_TO_PERSON, author=author, ref=ref))
         await self.core.dialogue.request_person(message=message)
 
     # --- queue channels ----------------------------------------------------------------------
@@ -181,3 +175,10 @@ class BatonTeamsBot(TeamsActivityHandler):
     @staticmethod
     async def _reply(turn_context: TurnContext, text: str) -> None:
         await turn_context.send_activity(text)
+
+
+def _carried(turn_context: TurnContext, message: Any) -> tuple[Any, Any]:
+    """The message tagged with the inbox row carrying it, and that Delivery (None inside a
+    request): a failure is then retried by the inbox, and a recovered turn resumes."""
+    delivery = turn_context.turn_state.get(DELIVERY_STATE)
+    return (message if delivery is None else dataclasses.replace(message, delivery=delivery.key)), delivery

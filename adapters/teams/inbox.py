@@ -23,7 +23,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
 
 from adapters.teams import convert, texts
-from bot.store.durable import Inbox
+from bot.store.durable import Inbox, sweep_forever
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
@@ -88,8 +88,8 @@ class TeamsInbox:
             self._spawn(key=key, conversation=activity.conversation.id)
         return accepted.new
 
-    def _spawn(self, *, key: str, conversation: str | None, restarted: bool = False) -> None:
-        task = asyncio.ensure_future(self._in_order(key=key, conversation=conversation, restarted=restarted))
+    def _spawn(self, *, key: str, conversation: str | None) -> None:
+        task = asyncio.ensure_future(self._in_order(key=key, conversation=conversation, restarted=False))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -144,17 +144,7 @@ class TeamsInbox:
 
     async def start(self, _app: Any = None) -> None:
         """on_startup: take back this instance's unfinished activities, then sweep every ``sweep_seconds``."""
-        self._sweeper = asyncio.ensure_future(self._sweep_forever())
-
-    async def _sweep_forever(self) -> None:
-        first = True
-        while True:
-            try:
-                await self.sweep(older_than=timedelta(0) if first else timedelta(seconds=self.sweep_seconds))
-                first = False
-            except Exception:
-                log.exception(texts.LOG_SWEEP_FAILED)
-            await asyncio.sleep(self.sweep_seconds)
+        self._sweeper = asyncio.ensure_future(sweep_forever(sweep=self.sweep, every=self.sweep_seconds, platform=PLATFORM))
 
     async def drain(self, *, timeout: float = 5.0) -> None:
         """Wait for the turns started so far (tests, shutdown)."""

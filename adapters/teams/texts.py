@@ -30,7 +30,6 @@ LOG_UNKNOWN_VERB = "unknown Action.Execute verb %r on activity %s"
 LOG_NOT_STORED = "could not store Teams activity %s (%s); answered 503 so the Bot Connector delivers it again"
 LOG_STORED_TURN_FAILED = "Teams activity %s failed; it will be retried"
 LOG_RECOVERED = "recovered %d stored Teams activities"
-LOG_SWEEP_FAILED = "Teams inbox sweep failed; trying again later"
 
 # --- what people read --------------------------------------------------------------------------
 QUEUE_SET = "Done: handoff cards for the **{queue}** queue will be posted in this channel."

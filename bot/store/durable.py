@@ -17,6 +17,9 @@ it tags each post with its key (Slack message metadata) and looks for it before 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from sqlalchemy import JSON, Column, DateTime, Engine, or_, update
@@ -24,6 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot.types import utcnow
+
+log = logging.getLogger(__name__)
 
 PENDING, WORKING, DONE, FAILED = "pending", "working", "done", "failed"
 
@@ -173,6 +178,23 @@ class Inbox:
             rows = list(session.exec(query))
             session.commit()
         return [row for row in rows if row.key not in self._held]
+
+
+async def sweep_forever(*, sweep: Callable[..., Awaitable[int]], every: float, platform: str) -> None:
+    """An adapter's recovery loop: ``sweep(older_than=...)`` once now, then every ``every`` seconds.
+
+    The first pass takes everything this instance left (``older_than`` zero); later ones take
+    pending rows older than ``every``, expired leases, and this instance's rows no worker holds
+    any more (a turn whose database writes failed mid-way). A failing pass is logged and retried.
+    """
+    first = True
+    while True:
+        try:
+            await sweep(older_than=timedelta(0) if first else timedelta(seconds=every))
+            first = False
+        except Exception:
+            log.exception("%s inbox sweep failed; trying again later", platform)
+        await asyncio.sleep(every)
 
 
 class Deliveries:
