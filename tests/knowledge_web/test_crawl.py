@@ -127,7 +127,7 @@ async def test_crawl_delay_spaces_requests_up_to_the_cap(docs, empty_home):
     await crawl_into(empty_home, start=docs.base, max_pages=4)
     assert len(docs.hits) == 5  # robots.txt + 4 pages, each at least 0.3 s (the cap, not 30 s) after the last
     gaps = [b.at - a.at for a, b in zip(docs.hits[1:], docs.hits[2:])]
-    assert all(0.28 <= gap < 5 for gap in gaps), gaps
+    assert all(0.25 <= gap < 5 for gap in gaps), gaps  # starts are spaced; arrival adds jitter
 
 
 async def test_max_pages_caps_the_crawl(docs, empty_home):
