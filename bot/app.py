@@ -118,3 +118,16 @@ def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, cloc
     desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock, deliveries=Deliveries(engine=engine_db))
     dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store), replies_per_minute=settings.reply_limit_per_minute)
     return Core(settings=settings, rules=rules, store=store, engine=decision_engine, desk=desk, dialogue=dialogue, outboxes=router, knowledge=index, encoder=encoder, inbox=Inbox(engine=engine_db, owner=settings.instance_name))
+
+
+def reask_gaps_with_settings(*, settings: Settings, store: Store) -> list:
+    """Build the engine from the settings' rules and the ingested index, then re-ask every open
+    knowledge gap (``baton gaps --reask`` and the scheduled job); the closed ones are returned."""
+    from bot.ops.gaps_reask import reask_gaps
+    from knowledge.embedding import load_encoder
+    from knowledge.index import KnowledgeIndex
+
+    encoder = load_encoder()
+    index = KnowledgeIndex.load(settings.index_dir, encoder=encoder) if (settings.index_dir / "manifest.json").exists() else None
+    engine = build_models(rules=load_rules(path=settings.rules), knowledge_index=index, encoder=encoder, cache_dir=settings.cache_dir)
+    return reask_gaps(store=store, engine=engine)

@@ -19,20 +19,9 @@ from pydantic import ValidationError
 
 from bot.rules import RulesError
 from bot.settings import Settings, unknown_variables
+from bot.usage import CliError, load_settings
 
 EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed without a traceback."""
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise CliError(f"invalid settings: {problems}") from None
 
 
 def _core(settings: Settings, *, outboxes=None, progress: bool = False):
@@ -52,7 +41,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     if not text:
         raise CliError("the message is empty: give the text to decide, e.g. baton ask \"How do I export invoices?\"")
-    core = _core(_settings())
+    core = _core(load_settings())
     author = Person(platform_id=args.user or "cli-user", display_name=args.user or "CLI user", email=args.email)
     decision = core.engine.decide(Conversation(text=text, author=author))
     print(json.dumps(decision.to_dict(), indent=2) if args.json else decision_text(decision))
@@ -69,7 +58,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from knowledge.embedding import load_encoder
     from knowledge.sites import ingest_everything
 
-    settings = _settings()
+    settings = load_settings()
     source = Path(args.path) if args.path else Path(settings.knowledge)
     urls = args.url or settings.knowledge_url_list
     if not source.is_dir() and (args.path or not urls):
@@ -97,7 +86,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal conversation with the core; handoffs print as cards."""
     from bot.chat import run_chat
 
-    settings = _settings()
+    settings = load_settings()
     return asyncio.run(run_chat(settings=settings, build=_core))
 
 
@@ -106,7 +95,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.evaluation import evaluate, format_figures
     from knowledge.embedding import load_encoder
 
-    settings = _settings()
+    settings = load_settings()
     if args.sweep:
         from bot.sweep import run_sweep
 
@@ -123,7 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web sandbox, and Slack / Teams endpoints when configured."""
     from bot.server import serve
 
-    settings = _settings()
+    settings = load_settings()
     host = args.host or settings.host
     port = args.port or settings.port
     return serve(settings=settings, host=host, port=port)
@@ -134,7 +123,7 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
     from bot.server import teams_package
 
     try:
-        path = teams_package(settings=_settings(), out_dir=args.out, version=args.version, domains=args.domain or [])
+        path = teams_package(settings=load_settings(), out_dir=args.out, version=args.version, domains=args.domain or [])
     except Exception as exc:
         if type(exc).__name__ != "PackageError":
             raise
@@ -145,7 +134,7 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
 
 def cmd_settings(args: argparse.Namespace) -> int:
     """Print the effective settings with secrets masked."""
-    for key, value in _settings().describe().items():
+    for key, value in load_settings().describe().items():
         print(f"{key} = {value}")
     return 0
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from bot.rules import PRIORITIES, load_rules, parse_duration
+from bot.usage import CliError
 
 RULES_NAME = "baton-rules.yaml"
 ENV_NAME = ".env"
@@ -165,8 +166,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from bot.cli import CliError
-
     folder = Path(args.dir).resolve()
     rules_path, env_path = folder / RULES_NAME, folder / ENV_NAME
     existing = [p.name for p in (rules_path, env_path) if p.exists()]

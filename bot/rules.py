@@ -8,7 +8,6 @@ The format is documented in ``docs/rules.md``.
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.durations import parse_duration
 from bot.ops.config import OpsConfig
 from bot.types import Automation, Reason
 
@@ -25,7 +25,6 @@ POLICY_TYPES = (
 )
 VALUE_POLICIES = {"refund_dispute", "churn"}
 PRIORITIES = ("urgent", "high", "normal", "low")
-_DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 
 
 class RulesError(Exception):
@@ -35,17 +34,6 @@ class RulesError(Exception):
         self.path = str(path)
         self.problems = problems
         super().__init__(f"{path}: " + "; ".join(problems))
-
-
-def parse_duration(text: str | int) -> int:
-    """Minutes in a duration written as 15m, 4h or 2d (a bare number is minutes)."""
-    if isinstance(text, int):
-        return text
-    match = _DURATION.match(str(text))
-    if not match:
-        raise ValueError(f"'{text}' is not a duration like 15m, 4h or 2d")
-    number, unit = int(match.group(1)), match.group(2)
-    return number * {"m": 1, "h": 60, "d": 1440}[unit]
 
 
 class _Strict(BaseModel):

@@ -288,12 +288,6 @@ class HandoffCard:
     claimed_by_id: str | None = None  # the claimer's platform user id, for a real mention
     notes: tuple[str, ...] = ()
 
-    def as_text(self) -> str:
-        """Plain-text fallback: every field an agent needs, for notifications and terminals."""
-        from bot.cards import card_text  # local import: cards depends on this module
-
-        return card_text(self)
-
 
 @dataclass(frozen=True, slots=True)
 class Reply:

@@ -39,6 +39,7 @@ import numpy as np
 from knowledge.bm25 import BM25Index
 from knowledge.chunking import Passage, chunk_document
 from knowledge.loaders import Document, LoadProblem, load_file, source_files
+from knowledge.search import calibrate
 
 __all__ = [
     "DEFAULT_INDEX_DIR",
@@ -428,8 +429,6 @@ def _assemble(
     calibration_target: float | None,
 ) -> KnowledgeIndex:
     """Build a :class:`KnowledgeIndex` from entries and calibrate its answerability bar."""
-    from knowledge.search import calibrate  # search imports this module
-
     dim = int(encoder.dim)
     passages = [p for e in entries for p in e.passages]
     pvec = np.concatenate([e.passage_vectors for e in entries]) if entries else np.zeros((0, dim), np.float32)

@@ -1,4 +1,4 @@
-"""Hybrid search over a :class:`~knowledge.index.KnowledgeIndex`, and the answerability decision.
+"""Hybrid search over a knowledge index (:class:`SearchableIndex`), and the answerability decision.
 
 Ranking
     Every passage gets a semantic score (cosine between the query embedding and the
@@ -56,17 +56,29 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from knowledge.bm25 import tokenize
+from knowledge.bm25 import BM25Index, tokenize
 from knowledge.chunking import Passage
 
-if TYPE_CHECKING:
-    from knowledge.index import KnowledgeIndex
+__all__ = ["Hit", "SearchResult", "SearchableIndex", "calibrate", "confidence_of", "search"]
 
-__all__ = ["Hit", "SearchResult", "calibrate", "confidence_of", "search"]
+
+class SearchableIndex(Protocol):
+    """What search and calibration read of an index (``knowledge.index.KnowledgeIndex`` is one);
+    typed here so that this module does not import the one that builds indexes."""
+
+    documents: list[Any]  # DocumentInfo: doc_id, title, ...
+    passages: list[Passage]
+    passage_vectors: np.ndarray
+    title_vectors: np.ndarray
+    doc_starts: np.ndarray
+    bm25: BM25Index
+    encoder: Any
+    calibration: dict[str, Any]
+    answer_threshold: float
 
 LEXICAL_WEIGHT = 0.1
 MARGIN_WEIGHT = 0.5
@@ -140,7 +152,7 @@ class _DocScores:
 
 
 def search(
-    index: "KnowledgeIndex",
+    index: SearchableIndex,
     query: str,
     *,
     k: int = 5,
@@ -193,7 +205,7 @@ def _top_k(values: np.ndarray, k: int) -> np.ndarray:
     return idx[np.argsort(-values[idx], kind="stable")]
 
 
-def _hit(index: "KnowledgeIndex", doc: int, scores: _DocScores, passage_hybrid: np.ndarray) -> Hit:
+def _hit(index: SearchableIndex, doc: int, scores: _DocScores, passage_hybrid: np.ndarray) -> Hit:
     lo, hi = index.doc_starts[doc], index.doc_starts[doc + 1]
     best = lo + int(np.argmax(passage_hybrid[lo:hi]))
     return Hit(passage=index.passages[best], score=float(scores.hybrid[0, doc]),
@@ -218,7 +230,7 @@ def confidence_of(raw: float, calibration: dict[str, Any]) -> float:
 
 
 def _score_queries(
-    index: "KnowledgeIndex",
+    index: SearchableIndex,
     query_vectors: np.ndarray,
     token_lists: list[list[str]],
     *,
@@ -240,7 +252,7 @@ def _score_queries(
     return _DocScores(hybrid=hybrid, semantic=semantic, lexical=doc_lexical), passage_hybrid
 
 
-def _normalised_bm25(index: "KnowledgeIndex", tokens: list[str]) -> np.ndarray:
+def _normalised_bm25(index: SearchableIndex, tokens: list[str]) -> np.ndarray:
     """BM25 over passages divided by the most this query could score (0..1).
 
     Query words the KB never uses count in the maximum with the idf of a term in no
@@ -257,7 +269,7 @@ def _normalised_bm25(index: "KnowledgeIndex", tokens: list[str]) -> np.ndarray:
 # --------------------------------------------------------------------------- calibration
 
 
-def calibrate(index: "KnowledgeIndex", *, target: float = CALIBRATION_TARGET) -> dict[str, Any]:
+def calibrate(index: SearchableIndex, *, target: float = CALIBRATION_TARGET) -> dict[str, Any]:
     """Choose the answerability threshold from the knowledge base alone (no labels).
 
     Leave-one-document-out pseudo-questions (see the module docstring): each sampled
@@ -300,7 +312,7 @@ def _pseudo_sample(n_docs: int) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n_docs, size=MAX_PSEUDO_QUERIES, replace=False))
 
 
-def _pseudo_evidence(index: "KnowledgeIndex", sample: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def _pseudo_evidence(index: SearchableIndex, sample: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Raw evidence of each sampled title with its document (and its twins) removed, and present.
 
     Returns (negative evidence, positive evidence, whether its own document ranked first,
@@ -324,7 +336,7 @@ def _pseudo_evidence(index: "KnowledgeIndex", sample: np.ndarray) -> tuple[np.nd
     return np.array(negatives), np.array(positives), np.array(own_first), with_twins
 
 
-def _twins(index: "KnowledgeIndex", docs: np.ndarray) -> list[np.ndarray]:
+def _twins(index: SearchableIndex, docs: np.ndarray) -> list[np.ndarray]:
     """For each document, the other documents holding a near-duplicate passage.
 
     Knowledge bases repeat themselves (an FAQ row restating a help article); removing only

@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import convert, render
 from adapters.slack.actions import ANSWER_ACTIONS, CARD_ACTIONS, ActionHandler, submission_errors
 from adapters.slack.channels import check_queue_channels
+from adapters.slack.client import PooledWebClient
 from adapters.slack.directory import SlackDirectory
 from adapters.slack.events import MessageHandler
 from adapters.slack.inbox import CONTEXT_KEY, SlackInbox, home_of
@@ -45,10 +46,11 @@ ADAPTER_KEY = web.AppKey("baton_slack_adapter", object)  # for tests and diagnos
 
 
 def web_client(*, settings: Settings) -> AsyncWebClient:
-    """The one Web API client; its rate-limit handler is the single retry owner (one retry)."""
+    """The one Web API client (kept-alive connections, one pool per loop); its rate-limit
+    handler is the single retry owner (one retry)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     handlers = [AsyncRateLimitErrorRetryHandler(max_retry_count=1)]
-    return AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=handlers)
+    return PooledWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=handlers)
 
 
 def queue_channels(core: Core) -> set[str]:
@@ -129,7 +131,15 @@ class SlackAdapter:
             await self.socket.close_async()
         await self.drain(timeout=5.0)
         self.worker.loop.call_soon_threadsafe(self.inbox.stop_sweeping)
+        await self._close_client()
         await self.worker.stop()
+
+    async def _close_client(self) -> None:
+        """Close the client's kept-alive sessions on the HTTP loop and on the worker loop."""
+        client = self.outbox.client
+        if isinstance(client, PooledWebClient):
+            await client.close()
+            await self.worker.call(client.close())
 
     async def drain(self, *, timeout: float = 5.0) -> None:
         """Wait for acked work: handed-over payloads first, then the turns they buffered."""

@@ -1,7 +1,7 @@
 """The operations commands of `baton`: report, gaps (with --reask), import-history.
 
 ``add_ops_commands(sub)`` registers them on the main parser's subcommands, so ``bot/cli.py``
-needs one call to gain them. Problems the user can fix raise ``bot.cli.CliError`` (one line on
+needs one call to gain them. Problems the user can fix raise ``bot.usage.CliError`` (one line on
 stderr, exit 2), as every other command does.
 """
 
@@ -13,20 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from bot.types import utcnow
+from bot.usage import CliError, load_settings
 
 
 def _fail(message: str) -> Exception:
-    from bot.cli import CliError
-
     return CliError(message)
 
 
 def _settings_and_store() -> tuple[Any, Any]:
-    from bot.cli import _settings
     from bot.store.db import make_engine, migrate
     from bot.store.repo import Store
 
-    settings = _settings()
+    settings = load_settings()
     engine = make_engine(url=settings.effective_database_url)
     migrate(engine=engine)
     return settings, Store(engine=engine)
@@ -69,11 +67,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_gaps(args: argparse.Namespace) -> int:
     """List knowledge gaps, most asked first; --reask first re-asks open gaps against the current index."""
-    from bot.ops.gaps_reask import gaps_table, reask_with_settings
+    from bot.app import reask_gaps_with_settings
+    from bot.ops.gaps_reask import gaps_table
 
     settings, store = _settings_and_store()
     if args.reask:
-        for closed in reask_with_settings(settings=settings, store=store):
+        for closed in reask_gaps_with_settings(settings=settings, store=store):
             print(f"closed gap #{closed.gap_id}: now answered by {closed.title} [{closed.doc_id}]")
     print(gaps_table(gaps=store.gaps(status=None if args.all else "open"), now=utcnow()))
     return 0
@@ -81,13 +80,13 @@ def cmd_gaps(args: argparse.Namespace) -> int:
 
 def after_ingest(*, settings: Any) -> list[str]:
     """What `baton ingest` prints after re-indexing: the gaps the new knowledge closes."""
-    from bot.ops.gaps_reask import reask_with_settings
+    from bot.app import reask_gaps_with_settings
     from bot.store.db import make_engine, migrate
     from bot.store.repo import Store
 
     engine = make_engine(url=settings.effective_database_url)
     migrate(engine=engine)
-    closed = reask_with_settings(settings=settings, store=Store(engine=engine))
+    closed = reask_gaps_with_settings(settings=settings, store=Store(engine=engine))
     return [f"closed knowledge gap #{c.gap_id} ({c.question}): now answered by {c.title} [{c.doc_id}]" for c in closed]
 
 

@@ -25,12 +25,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.durations import parse_duration
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _minutes(value: Any) -> int:
-    from bot.rules import parse_duration  # at call time: bot.rules may import this module
-
     return parse_duration(value)
 
 

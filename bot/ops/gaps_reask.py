@@ -73,19 +73,6 @@ def reask_gaps(*, store: Store, engine: Any, now: datetime | None = None) -> lis
     return closed
 
 
-def reask_with_settings(*, settings: Any, store: Store) -> list[Reask]:
-    """Build the engine from the settings' rules and freshly ingested index, then re-ask (for CLI and server)."""
-    from bot.app import build_models
-    from bot.rules import load_rules
-    from knowledge.embedding import load_encoder
-    from knowledge.index import KnowledgeIndex
-
-    encoder = load_encoder()
-    index = KnowledgeIndex.load(settings.index_dir, encoder=encoder) if (settings.index_dir / "manifest.json").exists() else None
-    engine = build_models(rules=load_rules(path=settings.rules), knowledge_index=index, encoder=encoder, cache_dir=settings.cache_dir)
-    return reask_gaps(store=store, engine=engine)
-
-
 def gaps_table(*, gaps: list[KnowledgeGapRow], now: datetime) -> str:
     """What `baton gaps` prints: one line a gap, most asked first."""
     if not gaps:

@@ -49,7 +49,7 @@ def reminder_time(*, start: datetime, due: datetime, remind_at: str | float) -> 
     """When to remind: a share of the window ('80%') or a lead time before due ('30m')."""
     if isinstance(remind_at, float) or str(remind_at).strip().endswith("%"):
         return start + (due - start) * remind_share(remind_at)
-    from bot.rules import parse_duration
+    from bot.durations import parse_duration
 
     return max(start, due - timedelta(minutes=parse_duration(remind_at)))
 
