@@ -16,10 +16,6 @@ from bot.types import utcnow
 from bot.usage import CliError, load_settings
 
 
-def _fail(message: str) -> Exception:
-    return CliError(message)
-
-
 def _settings_and_store() -> tuple[Any, Any]:
     from bot.store.db import make_engine, migrate
     from bot.store.repo import Store
@@ -45,7 +41,7 @@ def _period(*, since: str, until: str | None, now: Any) -> Any:
         end = parse_since(text=until, now=now) if until else None
         return period_for(since=since, now=now, until=end)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise CliError(str(exc)) from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -98,13 +94,13 @@ def cmd_import_history(args: argparse.Namespace) -> int:
 
     source = Path(args.file)
     if not source.is_file():
-        raise _fail(f"{source}: no such file (give a CSV or JSON-lines file of past tickets)")
+        raise CliError(f"{source}: no such file (give a CSV or JSON-lines file of past tickets)")
     try:
         print(run_import(path=source, out_dir=Path(args.out), k=args.clusters))
     except HistoryError as exc:
-        raise _fail(str(exc)) from None
+        raise CliError(str(exc)) from None
     except RulesError as exc:
-        raise _fail(f"the draft rules did not validate ({'; '.join(exc.problems)}); please report this") from None
+        raise CliError(f"the draft rules did not validate ({'; '.join(exc.problems)}); please report this") from None
     return 0
 
 

@@ -30,10 +30,6 @@ from bot.durations import parse_duration
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def _minutes(value: Any) -> int:
-    return parse_duration(value)
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,7 +43,7 @@ class LadderStep(_Strict):
     @field_validator("after", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> int:
-        return _minutes(value)
+        return parse_duration(value)
 
 
 class SlaAlerts(_Strict):
@@ -63,7 +59,7 @@ class SlaAlerts(_Strict):
         if isinstance(value, float) or str(value).strip().endswith("%"):
             remind_share(value)
         else:
-            _minutes(value)
+            parse_duration(value)
         return value
 
     def ladder(self, *, queue: str) -> list[LadderStep]:

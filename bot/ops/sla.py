@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from bot.durations import parse_duration
 from bot.ops.config import OpsConfig, SlaAlerts, ops_config, remind_share
 from bot.ops.models import SlaTimerRow
 from bot.ops.period import aware
@@ -49,8 +50,6 @@ def reminder_time(*, start: datetime, due: datetime, remind_at: str | float) -> 
     """When to remind: a share of the window ('80%') or a lead time before due ('30m')."""
     if isinstance(remind_at, float) or str(remind_at).strip().endswith("%"):
         return start + (due - start) * remind_share(remind_at)
-    from bot.durations import parse_duration
-
     return max(start, due - timedelta(minutes=parse_duration(remind_at)))
 
 

@@ -102,3 +102,15 @@ async def test_cards_update_and_threads(outbox, slack_api):
     assert slack_api.thread("C0SUPPORT1", ref["message_id"])[-1]["text"] == "Cora wrote: &lt;hi&gt;"
     assert len(slack_api.calls_to("chat.update")) == 1
     assert slack_api.ephemeral_messages("C0SUPPORT1", user="U0DANA")[0]["text"] == "already claimed"
+
+
+async def test_calls_on_one_loop_share_one_kept_alive_session(outbox, slack_api):
+    """The client keeps one HTTP session per event loop (slack_sdk alone opens one per call)."""
+    first = outbox.client.session
+    await outbox.send_reply(Reply(ref=REF, text="one"))
+    await outbox.send_reply(Reply(ref=REF, text="two"))
+    assert outbox.client.session is first and not first.closed
+    assert len(slack_api.messages("C0HELP")) == 2
+    await outbox.client.close()
+    assert first.closed and outbox.client.session is not first
+    await outbox.client.close()
