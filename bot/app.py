@@ -11,16 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.conversations import Conversations
 from bot.detectors import Detectors
 from bot.dialogue import Dialogue
 from bot.engine import DecisionEngine
 from bot.gaps import GapTracker
 from bot.llm import wrap_engine
 from bot.outbox import OutboxRouter
+from bot.reads import Reads
 from bot.rules import Rules, load_rules
 from bot.settings import Settings
 from bot.store.db import make_engine, migrate
-from bot.store.durable import Deliveries, Inbox
+from bot.inbox import Inbox
+from bot.store.durable import Deliveries
 from bot.store.repo import Store
 from bot.tickets import TicketDesk
 from bot.types import utcnow
@@ -39,6 +42,8 @@ class Core:
     desk: TicketDesk
     dialogue: Dialogue
     outboxes: OutboxRouter
+    conversations: Conversations
+    reads: Reads
     knowledge: Any = None
     encoder: Any = None
     inbox: Inbox | None = None
@@ -117,7 +122,11 @@ def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, cloc
     router = outboxes or OutboxRouter()
     desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock, deliveries=Deliveries(engine=engine_db))
     dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store), replies_per_minute=settings.reply_limit_per_minute)
-    return Core(settings=settings, rules=rules, store=store, engine=decision_engine, desk=desk, dialogue=dialogue, outboxes=router, knowledge=index, encoder=encoder, inbox=Inbox(engine=engine_db, owner=settings.instance_name))
+    conversations = Conversations(store=store, desk=desk, dialogue=dialogue)
+    return Core(
+        settings=settings, rules=rules, store=store, engine=decision_engine, desk=desk, dialogue=dialogue, outboxes=router,
+        conversations=conversations, reads=Reads(store=store), knowledge=index, encoder=encoder, inbox=Inbox(engine=engine_db, owner=settings.instance_name),
+    )
 
 
 def reask_gaps_with_settings(*, settings: Settings, store: Store) -> list:

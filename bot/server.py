@@ -144,7 +144,7 @@ def oidc_clients(*, settings: Settings, mode: WebMode) -> dict:
 
 
 def _mount_sign_in(*, app: web.Application, core: Core, settings: Settings, policy: AccessPolicy) -> None:
-    signin = SignIn(policy=policy, audit=core.store, settings=settings, clients=oidc_clients(settings=settings, mode=policy.mode))
+    signin = SignIn(policy=policy, audit=core.desk, settings=settings, clients=oidc_clients(settings=settings, mode=policy.mode))
     app[SIGNIN_KEY] = signin
     app.router.add_routes(signin_routes())
 

@@ -258,7 +258,15 @@ class TicketDesk:
             log.exception("could not record the audit entry for %s on %s", action, ticket_id)
         return result
 
+    def record_access(self, *, actor_id: str, actor_name: str, action: str, ok: bool, detail: str) -> None:
+        """A sign-in, failed attempt or sign-out in the same audit trail as the card actions."""
+        self.store.record_agent_action(actor_id=actor_id, actor_name=actor_name, action=action, ok=ok, detail=detail)
+
     # --- cards -------------------------------------------------------------------------------
+
+    def ticket(self, *, ticket_id: str) -> TicketRow | None:
+        """The ticket as it is now (for re-rendering its card after an action)."""
+        return self.store.ticket(ticket_id=ticket_id)
 
     def conversation_ref(self, *, conversation_id: str) -> ConversationRef:
         row = self.store.conversation(conversation_id=conversation_id)

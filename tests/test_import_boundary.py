@@ -51,3 +51,28 @@ def test_the_check_catches_a_violation(tmp_path):
     sample = tmp_path / "x.py"
     sample.write_text("from slack_bolt import App\nimport botbuilder.core\n")
     assert imported_modules(sample) == {"slack_bolt", "botbuilder.core"}
+
+
+# Adapters talk to the core through its services (core.conversations, core.desk, core.reads,
+# core.inbox), never to the tables: no adapter imports a bot.store module, and none reads a
+# ``.store`` attribute (core.store, desk.store...).
+def store_reach(folder: str) -> list[str]:
+    found = []
+    for path in sorted((REPO / folder).rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{rel} imports {module}" for module in sorted(imported_modules(path)) if module == "bot.store" or module.startswith("bot.store.")]
+        found += [f"{rel}:{node.lineno} reads .store" for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr == "store"]
+    return found
+
+
+def test_adapters_reach_the_core_only_through_its_services():
+    assert store_reach("adapters") == []
+
+
+def test_the_store_check_catches_a_reach(tmp_path, monkeypatch):
+    planted = tmp_path / "adapters" / "x.py"
+    planted.parent.mkdir()
+    planted.write_text("from bot.store.repo import OPEN_STATES\nimport bot.store.models\n\ndef f(core):\n    return core.store.ticket(ticket_id='T')\n")
+    monkeypatch.setattr(f"{__name__}.REPO", tmp_path)
+    assert store_reach("adapters") == ["adapters/x.py imports bot.store.models", "adapters/x.py imports bot.store.repo", "adapters/x.py:5 reads .store"]

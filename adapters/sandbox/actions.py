@@ -80,7 +80,7 @@ async def _no_person_needed(*, desk: TicketDesk, ticket_id: str, command: Ticket
     if not resolved.ok:
         return resolved
     await desk.record_feedback(ticket_id=ticket_id, kind="needed_no", by=command.agent_name)
-    return ActionResult(True, f"{ticket_id} closed as not needing a person; thanks, that teaches the bot.", desk.store.ticket(ticket_id=ticket_id))
+    return ActionResult(True, f"{ticket_id} closed as not needing a person; thanks, that teaches the bot.", desk.ticket(ticket_id=ticket_id))
 
 
 def customer_action_from_json(*, data: Any) -> tuple[str, int | None]:

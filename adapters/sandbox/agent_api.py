@@ -8,12 +8,9 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.cards import card_from_ticket
 from bot.ops.charts import kpi_charts_svg
-from bot.ops.kpis import compute_kpis
 from bot.ops.period import period_for
-from bot.store.models import TicketRow
-from bot.store.repo import OPEN_STATES
+from bot.reads import TicketView
 from adapters.web.access import principal_of
 
 from adapters.sandbox.actions import TicketCommand, command_from_json, run_command
@@ -27,18 +24,18 @@ KPI_FAILED = "The KPIs could not be computed just now; the server log has the de
 log = logging.getLogger(__name__)
 
 
-def _on_sandbox(ticket: TicketRow) -> bool:
+def _on_sandbox(ticket: TicketView) -> bool:
     """Cards the sandbox queue shows: posted to the sandbox, or kept only in the store."""
-    return ticket.card_refs.get("platform", PLATFORM) == PLATFORM
+    return (ticket.card_platform or PLATFORM) == PLATFORM
 
 
-def queue_card_json(*, sandbox: SandboxState, ticket: TicketRow, now: datetime) -> dict:
+def queue_card_json(*, sandbox: SandboxState, ticket: TicketView, now: datetime) -> dict:
     """A card as the queue pane shows it: the neutral card plus SLA state, feedback and notes."""
-    card = card_json(card=card_from_ticket(ticket=ticket), notes=sandbox.outbox.notes_for(ticket_id=ticket.id))
+    card = card_json(card=ticket.card, notes=sandbox.outbox.notes_for(ticket_id=ticket.id))
     return {**card, "conversation": short_id(key=ticket.conversation_id), "created_at": iso(ticket.created_at), "sla": sla_json(ticket=ticket, now=now), "feedback": ticket_feedback_json(ticket)}
 
 
-def _queue_order(ticket: TicketRow) -> tuple:
+def _queue_order(ticket: TicketView) -> tuple:
     due = ticket.first_response_due.isoformat() if ticket.first_response_due else "9999"
     return (ticket.status == "resolved", due if ticket.status != "resolved" else "", ticket.id)
 
@@ -47,16 +44,16 @@ def _queue_order(ticket: TicketRow) -> tuple:
 async def get_queue(request: web.Request) -> web.Response:
     """GET /sandbox/api/queue: open cards (soonest SLA first), then the latest resolved ones."""
     sandbox = state(request)
-    store, now = sandbox.core.store, sandbox.core.desk.clock()
-    active = [t for t in store.tickets(statuses=OPEN_STATES) if _on_sandbox(t)]
-    resolved = [t for t in store.tickets(statuses=("resolved",)) if _on_sandbox(t)][-RESOLVED_SHOWN:]
+    reads, now = sandbox.core.reads, sandbox.core.desk.clock()
+    active = [t for t in reads.open_tickets() if _on_sandbox(t)]
+    resolved = [t for t in reads.resolved_tickets() if _on_sandbox(t)][-RESOLVED_SHOWN:]
     tickets = sorted(active, key=_queue_order) + list(reversed(resolved))
     queues = [name for name, queue in sandbox.core.rules.queues.items() if getattr(queue, PLATFORM, None)]
     return reply({"queues": queues, "cards": [queue_card_json(sandbox=sandbox, ticket=t, now=now) for t in tickets], "version": sandbox.outbox.version})
 
 
-def _ticket(*, sandbox: SandboxState, ticket_id: str) -> TicketRow:
-    ticket = sandbox.core.store.ticket(ticket_id=checked_id(value=ticket_id, what="ticket id"))
+def _ticket(*, sandbox: SandboxState, ticket_id: str) -> TicketView:
+    ticket = sandbox.core.reads.ticket(ticket_id=checked_id(value=ticket_id, what="ticket id"))
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} does not exist")
     return ticket
@@ -79,19 +76,19 @@ async def post_ticket_action(request: web.Request) -> web.Response:
     command = _as_signed_in_agent(request=request, data=await read_json(request))
     result = await run_command(desk=sandbox.core.desk, ticket_id=ticket.id, command=command)
     sandbox.outbox.touch()
-    fresh = sandbox.core.store.ticket(ticket_id=ticket.id)
+    fresh = sandbox.core.reads.ticket(ticket_id=ticket.id)
     card = queue_card_json(sandbox=sandbox, ticket=fresh, now=sandbox.core.desk.clock()) if fresh else None
     return reply({"ok": result.ok, "message": result.message, "card": card}, status=200 if result.ok else 409)
 
 
 def _counts(*, sandbox: SandboxState, open_rows: list[dict]) -> dict:
     """Plain counts from the store (real numbers, not KPIs)."""
-    store = sandbox.core.store
-    decisions = store.decisions()
+    reads = sandbox.core.reads
+    decisions = reads.decisions()
     return {
         "answered": sum(1 for d in decisions if d.action == "answer"), "escalated": sum(1 for d in decisions if d.action == "escalate"),
         "open": sum(1 for t in open_rows if t["status"] in ("open", "released")), "claimed": sum(1 for t in open_rows if t["status"] == "claimed"),
-        "breached": sum(1 for t in open_rows if t["sla"]["state"] == "breached"), "resolved": len(store.tickets(statuses=("resolved",))),
+        "breached": sum(1 for t in open_rows if t["sla"]["state"] == "breached"), "resolved": reads.resolved_count(),
     }
 
 
@@ -102,7 +99,7 @@ def _kpis(*, sandbox: SandboxState, now: datetime, since: str) -> dict:
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     try:
-        kpis = compute_kpis(store=sandbox.core.store, period=period)
+        kpis = sandbox.core.reads.kpis(period=period)
     except Exception:
         log.exception("could not compute the KPIs for the sandbox dashboard")
         return {"kpis": None, "kpi_charts": "", "kpi_note": KPI_FAILED}
@@ -114,10 +111,10 @@ async def get_dashboard(request: web.Request) -> web.Response:
     """GET /sandbox/api/dashboard[?since=7d]: tickets with SLA state, knowledge gaps, counts, KPIs."""
     sandbox = state(request)
     since = request.query.get("since", KPI_PERIOD)
-    store, now = sandbox.core.store, sandbox.core.desk.clock()
-    open_rows = [ticket_json(ticket=t, now=now) for t in sorted(store.tickets(statuses=OPEN_STATES), key=_queue_order)]
-    resolved = [ticket_json(ticket=t, now=now) for t in store.tickets(statuses=("resolved",))[-RESOLVED_SHOWN:]][::-1]
-    gaps = [gap_json(g) for g in store.gaps(status="open")]
+    reads, now = sandbox.core.reads, sandbox.core.desk.clock()
+    open_rows = [ticket_json(ticket=t, now=now) for t in sorted(reads.open_tickets(), key=_queue_order)]
+    resolved = [ticket_json(ticket=t, now=now) for t in reads.resolved_tickets()[-RESOLVED_SHOWN:]][::-1]
+    gaps = [gap_json(g) for g in reads.open_gaps()]
     return reply({
         "now": iso(now), "tickets": open_rows, "resolved": resolved, "gaps": gaps,
         "counts": _counts(sandbox=sandbox, open_rows=open_rows), **_kpis(sandbox=sandbox, now=now, since=since),
@@ -131,9 +128,9 @@ async def get_audit(request: web.Request) -> web.Response:
     sandbox = state(request)
     conversation = checked_id(value=request.match_info["conversation"], what="conversation")
     key = conversation_key(conversation=conversation)
-    if sandbox.core.store.conversation(conversation_id=key) is None:
+    if not sandbox.core.conversations.is_known(conversation_id=key):
         raise NotFound(f"conversation {conversation} does not exist")
-    decisions = [decision_json(d) for d in sandbox.core.store.decisions(conversation_id=key)]
+    decisions = [decision_json(d) for d in sandbox.core.reads.decisions(conversation_id=key)]
     return reply({"conversation": conversation, "decisions": decisions})
 
 
@@ -141,5 +138,5 @@ async def get_audit(request: web.Request) -> web.Response:
 async def get_agent_actions(request: web.Request) -> web.Response:
     """GET /sandbox/api/agent-actions[?ticket=T-...]: who did what, newest first (leads)."""
     ticket = request.query.get("ticket")
-    rows = state(request).core.store.agent_actions(ticket_id=checked_id(value=ticket, what="ticket id") if ticket else None)
+    rows = state(request).core.reads.agent_actions(ticket_id=checked_id(value=ticket, what="ticket id") if ticket else None)
     return reply({"actions": [agent_action_json(row) for row in rows]})

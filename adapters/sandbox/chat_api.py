@@ -7,7 +7,7 @@ import dataclasses
 from aiohttp import web
 
 from bot.engine import customer_value
-from bot.ops.feedback import FeedbackError, record_customer_feedback
+from bot.ops.feedback import FeedbackError
 from bot.rules import Rules
 from bot.types import InboundMessage, Person
 
@@ -35,12 +35,11 @@ def with_organisation(*, person: Person, rules: Rules) -> Person:
 def chat_json(*, sandbox: SandboxState, conversation: str) -> dict:
     """One chat: its visible messages, the customer, and the ticket a person is working on."""
     key = conversation_key(conversation=conversation)
-    store = sandbox.core.store
-    row = store.conversation(conversation_id=key)
-    ticket = store.active_ticket(conversation_id=key)
-    messages = messages_json(turns=store.history(conversation_id=key, limit=HISTORY_LIMIT), sent=sandbox.outbox.sent_to(conversation_key=key), decisions=store.decisions(conversation_id=key))
+    chat = sandbox.core.reads.chat(conversation_id=key, history_limit=HISTORY_LIMIT)
+    ticket = chat.ticket
+    messages = messages_json(turns=list(chat.history), sent=sandbox.outbox.sent_to(conversation_key=key), decisions=chat.decisions)
     return {
-        "conversation": conversation, "customer": row.customer_name if row else None, "human_active": bool(row and row.human_active),
+        "conversation": conversation, "customer": chat.customer_name, "human_active": chat.human_active,
         "ticket": {"id": ticket.id, "status": ticket.status, "claimed_by": ticket.claimed_by_name} if ticket else None,
         "messages": messages, "version": sandbox.outbox.version,
     }
@@ -49,9 +48,9 @@ def chat_json(*, sandbox: SandboxState, conversation: str) -> dict:
 async def _handle(*, sandbox: SandboxState, message: InboundMessage, person_requested: bool = False) -> dict:
     """Feed one customer message (or a 'talk to a person' press) to the core and report what happened."""
     message = dataclasses.replace(message, author=with_organisation(person=message.author, rules=sandbox.core.rules))
-    dialogue = sandbox.core.dialogue
+    conversations = sandbox.core.conversations
     async with sandbox.turn_lock(conversation_key=message.ref.key):
-        result = await (dialogue.request_person(message=message) if person_requested else dialogue.handle(message))
+        result = await (conversations.request_person(message=message) if person_requested else conversations.receive(message=message))
     sandbox.outbox.touch()
     return {"status": result.status, "ticket_id": result.ticket_id, "decision_id": result.decision_id, "decision": result.decision.to_dict() if result.decision else None}
 
@@ -77,26 +76,25 @@ async def list_conversations(request: web.Request) -> web.Response:
     """GET /sandbox/api/conversations: recent sandbox chats, newest first (for the audit picker)."""
     sandbox = state(request)
     latest: dict[str, str] = {}
-    for row in sandbox.core.store.decisions():
+    for row in sandbox.core.reads.decisions():
         if short_id(key=row.conversation_id):
             latest.pop(row.conversation_id, None)
             latest[row.conversation_id] = row.input_text
     items = []
     for key, text in list(reversed(latest.items()))[:LIST_LIMIT]:
-        row = sandbox.core.store.conversation(conversation_id=key)
-        items.append({"conversation": short_id(key=key), "customer": row.customer_name if row else "", "last": text})
+        name = sandbox.core.reads.customer_name(conversation_id=key)
+        items.append({"conversation": short_id(key=key), "customer": name or "", "last": text})
     return reply({"conversations": items})
 
 
 def _decision_to_rate(*, sandbox: SandboxState, key: str, decision_id: int | None) -> int | None:
     """The answer being rated: the one given, checked to belong to this chat, else the latest."""
     if decision_id is not None:
-        row = sandbox.core.store.decision(decision_id=decision_id)
-        if row is None or row.conversation_id != key:
+        found = sandbox.core.conversations.answer_in(conversation_id=key, decision_id=decision_id)
+        if found is None:
             raise NotFound(f"decision {decision_id} is not part of this conversation")
-        return row.id
-    answers = [d for d in sandbox.core.store.decisions(conversation_id=key) if d.action == "answer"]
-    return answers[-1].id if answers else None
+        return found
+    return sandbox.core.conversations.latest_answer(conversation_id=key)
 
 
 @api
@@ -113,7 +111,7 @@ async def post_customer_feedback(request: web.Request) -> web.Response:
     person = person_from_json(data=data.get("customer", {}))
     if rated is not None:
         try:
-            record_customer_feedback(store=sandbox.core.store, decision_id=rated, kind=action, by=person.display_name)
+            sandbox.core.conversations.rate_answer_checked(decision_id=rated, kind=action, by=person.display_name)
         except FeedbackError as exc:
             raise BadRequest(str(exc)) from None
     outcome = {"status": "recorded", "ticket_id": None}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.store.models import DecisionRow
+from bot.reads import DecisionView
 from bot.types import Role, Source, Turn
 
 from adapters.sandbox.views import iso, source_json
@@ -48,7 +48,7 @@ def _pop_match(pending: list[SentReply], text: str) -> SentReply | None:
     return None
 
 
-def _answer_decision(decisions: list[DecisionRow], text: str, used: set[int]) -> DecisionRow | None:
+def _answer_decision(decisions: list[DecisionView] | tuple[DecisionView, ...], text: str, used: set[int]) -> DecisionView | None:
     for row in decisions:
         if row.action == "answer" and row.id not in used and (row.payload or {}).get("answer") == text:
             used.add(row.id)
@@ -56,7 +56,7 @@ def _answer_decision(decisions: list[DecisionRow], text: str, used: set[int]) ->
     return None
 
 
-def _bot_message(turn: Turn, sent: SentReply | None, decision: DecisionRow | None) -> dict[str, Any]:
+def _bot_message(turn: Turn, sent: SentReply | None, decision: DecisionView | None) -> dict[str, Any]:
     kind = sent.kind if sent else ("answer" if decision else "bot")
     if sent and sent.sources:
         sources = [source_json(s) for s in sent.sources]
@@ -72,7 +72,7 @@ def _bot_message(turn: Turn, sent: SentReply | None, decision: DecisionRow | Non
     }
 
 
-def messages_json(*, turns: list[Turn], sent: list[SentReply], decisions: list[DecisionRow]) -> list[dict[str, Any]]:
+def messages_json(*, turns: list[Turn], sent: list[SentReply], decisions: list[DecisionView] | tuple[DecisionView, ...]) -> list[dict[str, Any]]:
     """Every visible turn of a chat, oldest first; internal agent notes stay off the chat."""
     pending, used, out = list(sent), set(), []
     for turn in turns:

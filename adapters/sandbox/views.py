@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.cards import REASON_LABELS, SEVEN_FIELDS, status_line
-from bot.store.models import DecisionRow, KnowledgeGapRow, TicketRow
+from bot.reads import AgentActionView, DecisionView, GapView, TicketView
 from bot.types import CardButton, HandoffCard, Source, Trigger
 
 from adapters.sandbox.convert import short_id
@@ -71,7 +71,7 @@ def card_json(*, card: HandoffCard, notes: list[str] | tuple[str, ...] = ()) -> 
     }
 
 
-def sla_json(*, ticket: TicketRow, now: datetime) -> dict[str, Any]:
+def sla_json(*, ticket: TicketView, now: datetime) -> dict[str, Any]:
     """SLA state of a ticket: on time, due soon, breached (or resolved), with the due time."""
     if ticket.status == "resolved":
         return {"state": "resolved", "label": "Resolved", "target": None, "due": iso(ticket.resolved_at), "minutes_left": None}
@@ -92,12 +92,12 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def ticket_feedback_json(ticket: TicketRow) -> dict[str, Any]:
+def ticket_feedback_json(ticket: TicketView) -> dict[str, Any]:
     """What agents answered after resolving: did it need a person, was the card complete."""
     return {"needed_person": ticket.needed_person, "card_complete": ticket.card_complete, "missing_field": ticket.missing_field}
 
 
-def ticket_json(*, ticket: TicketRow, now: datetime) -> dict[str, Any]:
+def ticket_json(*, ticket: TicketView, now: datetime) -> dict[str, Any]:
     """A dashboard row for one ticket."""
     return {
         "id": ticket.id, "status": ticket.status, "priority": ticket.priority, "queue": ticket.queue,
@@ -109,12 +109,12 @@ def ticket_json(*, ticket: TicketRow, now: datetime) -> dict[str, Any]:
 
 
 
-def gap_json(gap: KnowledgeGapRow) -> dict[str, Any]:
+def gap_json(gap: GapView) -> dict[str, Any]:
     """A knowledge gap: the question, how often it was asked, examples and tickets."""
     return {"id": gap.id, "question": gap.question, "count": gap.count, "examples": list(gap.examples[-5:]), "ticket_ids": list(gap.ticket_ids), "status": gap.status, "created_at": iso(gap.created_at)}
 
 
-def decision_json(row: DecisionRow) -> dict[str, Any]:
+def decision_json(row: DecisionView) -> dict[str, Any]:
     """One entry of the audit trail: action, reasons with evidence, scores, sources, rules, latency."""
     payload = row.payload or {}
     return {
@@ -137,6 +137,6 @@ def missing_field_options() -> list[dict[str, str]]:
     return [{"value": name, "label": FIELD_LABELS[name]} for name in SEVEN_FIELDS]
 
 
-def agent_action_json(row: Any) -> dict[str, Any]:
+def agent_action_json(row: AgentActionView) -> dict[str, Any]:
     """One audit entry of the agent-actions trail: when, who, what, on which ticket, outcome."""
     return {"at": iso(row.at), "actor_id": row.actor_id, "actor": row.actor_name or row.actor_id, "action": row.action, "ticket_id": row.ticket_id, "ok": row.ok, "detail": row.detail}

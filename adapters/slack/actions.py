@@ -99,7 +99,7 @@ class ActionHandler:
 
     async def _open_editor(self, click: convert.Click) -> ActionResult | None:
         """'Edit and send': a modal prefilled with the draft (the trigger id lives 3 seconds)."""
-        ticket = self.core.store.ticket(ticket_id=click.value)
+        ticket = self.core.reads.ticket(ticket_id=click.value)
         if ticket is None:
             return ActionResult(False, f"Ticket {click.value} does not exist.")
         view = render.edit_modal(ticket_id=ticket.id, draft=ticket.suggested_reply or "", card_channel=click.channel, card_ts=click.message_ts)
@@ -132,24 +132,24 @@ class ActionHandler:
             await self._talk_to_person(click, home_team, delivery)
             return
         decision_id = int(click.value) if click.value.isdigit() else None
-        self.core.store.add_feedback(kind=click.action, decision_id=decision_id, by=click.user_id)
+        self.core.conversations.rate_answer(decision_id=decision_id, kind=click.action, by=click.user_id)
         await self._tell(click, "Thanks for the feedback.")
 
     async def _talk_to_person(self, click: convert.Click, home_team: str | None, delivery: str | None) -> None:
         """Hand the thread to a person at once (the core's Dialogue.request_person)."""
         thread = click.thread_ts or click.message_ts
         key = ConversationRef(platform="slack", channel=click.channel, thread=thread).key
-        known = self.core.store.conversation(conversation_id=key) is not None
+        known = self.core.conversations.is_known(conversation_id=key)
         ref = self.core.desk.conversation_ref(conversation_id=key) if known else ConversationRef(platform="slack", channel=click.channel, thread=thread)
         author = await self.directory.person(user_id=click.user_id, user_team=click.user_team, home_team=home_team)
         event_id = f"slack-talk:{click.channel}:{click.message_ts}:{click.user_id}:{click.action_ts}"
         async with self.turns.lock(key):
-            result = await self.core.dialogue.request_person(message=InboundMessage(event_id=event_id, ref=ref, author=author, text=TALK_TEXT, delivery=delivery))
+            result = await self.core.conversations.request_person(message=InboundMessage(event_id=event_id, ref=ref, author=author, text=TALK_TEXT, delivery=delivery))
         log.info("talk-to-a-person click in %s: %s", key, result.status)
 
     async def on_review_action(self, *, payload: dict, home_team: str | None) -> None:
         """A reviewer's verdict on a sampled answer ("should have been escalated" / "fine")."""
-        from bot.ops.feedback import FeedbackError, parse_review_action, record_review
+        from bot.ops.feedback import FeedbackError, parse_review_action
 
         click = convert.click_from(payload)
         parsed = parse_review_action(click.action) if click is not None else None
@@ -161,7 +161,7 @@ class ActionHandler:
             return
         verdict, decision_id = parsed
         try:
-            record_review(store=self.core.store, decision_id=decision_id, verdict=verdict, by=click.user_id)
+            self.core.conversations.review_answer(decision_id=decision_id, verdict=verdict, by=click.user_id)
         except FeedbackError as exc:
             await self._tell(click, render.escape(str(exc)))
             return
@@ -170,7 +170,6 @@ class ActionHandler:
     def stats_reply(self, *, payload: dict, home_team: str | None) -> str:
         """`/baton stats [7d]`: the five KPIs, for members of the installing workspace only."""
         from bot.ops.config import ops_config
-        from bot.ops.digest import stats_text
 
         if not is_member(user_team=payload.get("team_id"), home_team=home_team):
             return REFUSED
@@ -178,7 +177,7 @@ class ActionHandler:
         if not words or words[0] != "stats":
             return "Usage: `/baton stats [7d|30d|2026-11-01]`: the five KPIs for the period."
         try:
-            return stats_text(store=self.core.store, since=words[1] if len(words) > 1 else "7d", config=ops_config(rules=self.core.rules))
+            return self.core.reads.stats_text(since=words[1] if len(words) > 1 else "7d", config=ops_config(rules=self.core.rules))
         except ValueError as exc:
             return render.escape(str(exc))
 

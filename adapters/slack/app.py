@@ -57,7 +57,7 @@ def queue_channels(core: Core) -> set[str]:
     """Slack channels that hold handoff cards: from the rules and the stored channel refs."""
     channels = {q.slack for q in core.rules.queues.values() if getattr(q, "slack", None)}
     for name in core.rules.queues:
-        stored = core.store.channel_ref(platform="slack", name=name)
+        stored = core.conversations.queue_channel(platform="slack", queue=name)
         if stored is not None:
             channels.add(stored.channel)
     return channels

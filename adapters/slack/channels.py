@@ -24,7 +24,7 @@ def queue_channel_ids(core: Core) -> dict[str, str]:
     """queue name -> the Slack channel its cards go to (a stored reference wins over the rules)."""
     found = {}
     for name, queue in core.rules.queues.items():
-        stored = core.store.channel_ref(platform="slack", name=name)
+        stored = core.conversations.queue_channel(platform="slack", queue=name)
         channel = stored.channel if stored is not None else getattr(queue, "slack", None)
         if channel:
             found[name] = channel

@@ -26,7 +26,6 @@ from adapters.slack.directory import SlackDirectory
 from adapters.slack.options import SlackOptions
 from adapters.slack.outbox import SlackOutbox
 from adapters.slack.turns import TurnQueue
-from bot.types import Role, utcnow
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -39,7 +38,7 @@ class MessageHandler:
     """Turns message-family events into core calls; one instance per mounted adapter."""
 
     def __init__(self, *, core: Core, outbox: SlackOutbox, directory: SlackDirectory, options: SlackOptions, queue_channels: set[str]) -> None:
-        self.core, self.store = core, core.store
+        self.core, self.conversations = core, core.conversations
         self.outbox, self.directory, self.options = outbox, directory, options
         self.queue_channels = queue_channels
         self.turns = TurnQueue(delay=options.debounce_seconds, handle=self._turn, limit=options.max_turns)
@@ -67,7 +66,7 @@ class MessageHandler:
     def _first_time(self, key: str, delivery: str | None) -> bool:
         """Persisted dedupe: message+app_mention twins stop here. The inbox item that marked a
         key may pass again (it is being recovered after a crash)."""
-        return self.store.mark_event(event_id=key, kind="slack", owner=delivery) != "duplicate"
+        return self.conversations.first_time(key=key, platform="slack", owner=delivery)
 
     def _is_queue_channel(self, channel: str) -> bool:
         return channel in self.queue_channels or channel in self.outbox.card_channels
@@ -83,13 +82,13 @@ class MessageHandler:
             return False
         author = await self.directory.person(user_id=post.user, user_team=post.user_team, home_team=home_team, profile=post.profile)
         key = convert.conversation_ref(post=post).key
-        if post.is_reply and self._is_takeover(key, author):
+        if post.is_reply and self.conversations.is_takeover(conversation_id=key, author=author):
             async with self.turns.lock(key):
-                await self._takeover(key, post, author)
+                await self.conversations.take_over(conversation_id=key, author=author, text=post.text, platform_message_id=post.ts)
             return False
         if post.ext_shared and not author.external:
             return False
-        if self._bot_may_reply(key):
+        if self.conversations.bot_may_reply(conversation_id=key):
             await self._react("reactions_add", post)
         group = key if post.is_reply else f"{post.channel}:top-level"  # quick new posts join the first one's thread
         self.turns.add(group=group, author=post.user, item=(post, author))
@@ -121,7 +120,7 @@ class MessageHandler:
         ref = convert.conversation_ref(post=first, permalink=permalink, channel_name=channel_name)
         retry_later = self.core.inbox is not None and self.core.inbox.may_retry(keys=deliveries)
         async with self.turns.lock(ref.key):
-            result = await self.core.dialogue.handle(convert.inbound(posts=posts, author=author, ref=ref), retry_later=retry_later)
+            result = await self.core.conversations.receive(message=convert.inbound(posts=posts, author=author, ref=ref), staff_known=False, retry_later=retry_later)
         log.info("slack turn %s: %s", first.event_id, result.status)
         return result.status
 
@@ -134,40 +133,12 @@ class MessageHandler:
         for key in deliveries if self.core.inbox is not None else []:
             self.core.inbox.give_back(key=key, error=error)
 
-    def _bot_may_reply(self, key: str) -> bool:
-        """False when a person handles the thread: then the bot shows no sign of working."""
-        row = self.store.conversation(conversation_id=key)
-        return row is None or (not row.human_active and self.store.active_ticket(conversation_id=key) is None)
-
     async def _react(self, method: str, post: convert.SlackPost) -> None:
         """Add or remove the 'working on it' reaction; a failure here never stops a turn."""
         try:
             await getattr(self.outbox.client, method)(channel=post.channel, timestamp=post.ts, name=WORKING)
         except SlackApiError as exc:
             log.debug("%s failed: %s", method, exc.response.get("error"))
-
-    # --- people taking over ----------------------------------------------------------------
-
-    def _is_takeover(self, key: str, author: Any) -> bool:
-        """A workspace member (not external) replying in someone else's customer thread."""
-        if author.external:
-            return False
-        row = self.store.conversation(conversation_id=key)
-        return row is not None and bool(row.customer_id) and row.customer_id != author.platform_id
-
-    async def _takeover(self, key: str, post: convert.SlackPost, author: Any) -> None:
-        """Keep the agent's words in the history, silence the bot, tell the card's thread."""
-        self.store.set_human_active(conversation_id=key, active=True)
-        self.store.add_message(conversation_id=key, role=Role.AGENT, text=post.text, author_id=post.user, author_name=author.display_name, platform_message_id=post.ts)
-        ticket = self.store.active_ticket(conversation_id=key)
-        if ticket is not None:
-            self.store.mark_first_agent_reply(ticket_id=ticket.id, at=utcnow())
-            await self._tell_card(ticket, f"{author.display_name} replied in the customer's thread: {post.text}")
-        log.info("slack thread %s taken over by a person", key)
-
-    async def _tell_card(self, ticket: Any, text: str) -> None:
-        """A note on the card's thread (internal, never history)."""
-        await self.core.desk.note_on_card(ticket=ticket, text=text)
 
     # --- agents under cards ----------------------------------------------------------------
 
@@ -190,8 +161,8 @@ class MessageHandler:
         known = self.outbox.ticket_for_card(channel=channel, ts=ts)
         if known:
             return known
-        ticket = self.store.ticket_by_card(platform="slack", message_id=ts)
-        return ticket.id if ticket is not None and (ticket.card_refs or {}).get("channel") == channel else None
+        ticket = self.core.reads.ticket_of_card(platform="slack", message_id=ts)
+        return ticket.id if ticket is not None and ticket.card_channel == channel else None
 
     # --- edits and deletions ---------------------------------------------------------------
 
@@ -207,10 +178,7 @@ class MessageHandler:
 
         if self.turns.revise(revise):
             return  # still waiting in the debounce window: the turn will read the new text
-        row = self.store.edit_message(platform_message_id=edit.ts, text=edit.text)
-        ticket = self.store.active_ticket(conversation_id=row.conversation_id) if row else None
-        if ticket is not None and row.role == Role.CUSTOMER.value:
-            await self._tell_card(ticket, f"{row.author_name or 'The customer'} edited their message: {edit.text}")
+        await self.conversations.edited(platform_message_id=edit.ts, text=edit.text)
 
     async def _delete(self, event: dict) -> None:
         """A deleted message leaves the history the core reads (it stays in the audit trail)."""
@@ -219,4 +187,4 @@ class MessageHandler:
             return
         if self.turns.revise(lambda item: None if (item[0].channel, item[0].ts) == (channel, ts) else item):
             return  # deleted before the bot decided: it never will
-        self.store.edit_message(platform_message_id=ts, text=None, deleted=True)
+        self.conversations.deleted(platform_message_id=ts)

@@ -21,7 +21,7 @@ from typing import Any
 
 from slack_bolt.response import BoltResponse
 
-from bot.store.durable import Accepted, Inbox, sweep_forever
+from bot.inbox import Accepted, Inbox, sweep_forever
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"

@@ -70,7 +70,7 @@ def mount(*, app: Any, core: Any, settings: Any) -> Any:
         app.on_startup.append(inbox.start)
         app.on_cleanup.append(inbox.stop)
     app.router.add_post(ROUTE, messages_handler(adapter=adapter, bot=bot, auth_required=bool(config.APP_ID), inbox=inbox))
-    return TeamsOutbox(adapter=adapter, store=core.store, default_queue=core.rules.default_queue, app_id=config.APP_ID)
+    return TeamsOutbox(adapter=adapter, conversations=core.conversations, reads=core.reads, default_queue=core.rules.default_queue, app_id=config.APP_ID)
 
 
 def quiet_msrest() -> None:

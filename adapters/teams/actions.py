@@ -51,7 +51,7 @@ async def _no_person_needed(desk: TicketDesk, ticket_id: str, agent_id: str, age
 
 
 async def _refresh(desk: TicketDesk, ticket_id: str, agent_id: str, agent_name: str, data: dict) -> ActionResult:
-    return ActionResult(True, "", desk.store.ticket(ticket_id=ticket_id))
+    return ActionResult(True, "", desk.ticket(ticket_id=ticket_id))
 
 
 VERBS: dict[str, Verb] = {
@@ -80,16 +80,10 @@ async def run_verb(*, desk: TicketDesk, verb: str, data: dict[str, Any], agent_i
 
 def card_response(*, desk: TicketDesk, ticket_id: str, result: ActionResult) -> AdaptiveCardInvokeResponse:
     """The invoke response: the ticket's current card with the outcome as a note."""
-    ticket = desk.store.ticket(ticket_id=ticket_id) if ticket_id else None
+    ticket = desk.ticket(ticket_id=ticket_id) if ticket_id else None
     if ticket is None:
         card = notice_card(texts.UNKNOWN_TICKET)
     else:
         notes = (result.message,) if result.message else ()
         card = card_to_adaptive(card_from_ticket(ticket=ticket, notes=notes))
     return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
-
-
-def latest_answer_decision(*, store: Any, conversation_id: str) -> int | None:
-    """The newest answered decision of a conversation: what a Helpful click rates."""
-    answered = [row for row in store.decisions(conversation_id=conversation_id) if row.action == "answer"]
-    return answered[-1].id if answered else None

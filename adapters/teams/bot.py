@@ -18,14 +18,14 @@ from botbuilder.schema.teams import TeamInfo
 
 from adapters.teams import actions, convert, texts
 from adapters.teams.inbox import DELIVERY_STATE, OUTCOME_STATE
-from adapters.teams.lookup import card_ticket, queue_of_channel
+from adapters.teams.lookup import queue_of_channel
 from bot.tickets import ActionResult
 
 log = logging.getLogger(__name__)
 
 
 class BatonTeamsBot(TeamsActivityHandler):
-    """One instance per process; every state it needs lives in the core's store."""
+    """One instance per process; every state it needs comes from the core's services."""
 
     def __init__(self, *, core: Any, home_tenant: str = "") -> None:
         self.core = core
@@ -54,7 +54,10 @@ class BatonTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         author = convert.person_of(activity, home_tenant=self.home_tenant, member=await self._member(turn_context))
         message, delivery = _carried(turn_context, convert.inbound(activity, text=text, author=author, ref=convert.conversation_ref(activity)))
-        result = await self.core.dialogue.handle(message, retry_later=bool(delivery and delivery.retry_later))
+        retry_later = bool(delivery and delivery.retry_later)
+        # On Teams the home tenant holds the customers too (internal support), so membership
+        # does not tell staff apart: nobody takes a chat over by writing in it; agents claim cards.
+        result = await self.core.conversations.receive(message=message, staff_known=False, retry_later=retry_later)
         turn_context.turn_state[OUTCOME_STATE] = result.status
 
     async def _member(self, turn_context: TurnContext) -> dict[str, Any] | None:
@@ -83,7 +86,7 @@ class BatonTeamsBot(TeamsActivityHandler):
         """The ticket whose card is the root of this channel thread, if any."""
         kind = convert.conversation_type(activity)
         root = convert.thread_root(conversation_id=activity.conversation.id, conversation_type=kind, activity_id=None)
-        return card_ticket(store=self.core.store, message_id=root)
+        return self.core.reads.ticket_of_card(platform=convert.PLATFORM, message_id=root)
 
     async def _relay(self, turn_context: TurnContext, ticket_id: str, text: str) -> None:
         """To the customer under the agent's name, or an internal note (``note:``, ``//``, ``[internal]``)."""
@@ -108,8 +111,8 @@ class BatonTeamsBot(TeamsActivityHandler):
         ref = convert.conversation_ref(turn_context.activity)
         if action == "talk_to_person":
             return await self._talk_to_person(turn_context, ref)
-        decision_id = actions.latest_answer_decision(store=self.core.store, conversation_id=ref.key)
-        self.core.store.add_feedback(kind=action, decision_id=decision_id, by=turn_context.activity.from_property.id)
+        decision_id = self.core.conversations.latest_answer(conversation_id=ref.key)
+        self.core.conversations.rate_answer(decision_id=decision_id, kind=action, by=turn_context.activity.from_property.id)
         await self._reply(turn_context, texts.FEEDBACK_THANKS)
 
     async def _talk_to_person(self, turn_context: TurnContext, ref: Any) -> None:
@@ -117,7 +120,7 @@ class BatonTeamsBot(TeamsActivityHandler):
         activity = turn_context.activity
         author = convert.person_of(activity, home_tenant=self.home_tenant, member=await self._member(turn_context))
         message, _ = _carried(turn_context, convert.inbound(activity, text=texts.TALK_TO_PERSON, author=author, ref=ref))
-        await self.core.dialogue.request_person(message=message)
+        await self.core.conversations.request_person(message=message)
 
     # --- queue channels ----------------------------------------------------------------------
 
@@ -138,19 +141,19 @@ class BatonTeamsBot(TeamsActivityHandler):
         channel = convert.base_conversation_id(activity.conversation.id)
         reference = convert.reference_json(activity, conversation_id=channel, keep_user=False)
         native = {"reference": reference, "tenant_id": convert.tenant_of(activity)}
-        self.core.store.save_channel_ref(platform=convert.PLATFORM, name=queue, channel=channel, native=native)
+        self.core.conversations.remember_queue_channel(platform=convert.PLATFORM, queue=queue, channel=channel, native=native)
         log.info(texts.LOG_QUEUE_SET, queue, channel)
 
     def _queue_of(self, activity: Any) -> str | None:
         channel = convert.base_conversation_id(activity.conversation.id)
-        return queue_of_channel(store=self.core.store, rules=self.core.rules, channel=channel)
+        return queue_of_channel(conversations=self.core.conversations, rules=self.core.rules, channel=channel)
 
     async def on_teams_members_added(self, teams_members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext) -> None:
         """Installed in a team: its channel becomes the default queue unless one is set already."""
         activity = turn_context.activity
         bot_added = any(member.id == activity.recipient.id for member in teams_members_added)
         queue = self.core.rules.default_queue
-        already = self.core.store.channel_ref(platform=convert.PLATFORM, name=queue) is not None
+        already = self.core.conversations.queue_channel(platform=convert.PLATFORM, queue=queue) is not None
         if not bot_added or team_info is None or already:
             return
         self._save_queue(activity, queue)

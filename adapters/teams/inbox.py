@@ -23,7 +23,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
 
 from adapters.teams import convert, texts
-from bot.store.durable import Inbox, sweep_forever
+from bot.inbox import Inbox, sweep_forever
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"

@@ -18,7 +18,6 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 
 from adapters.teams import texts
 from adapters.teams.convert import PLATFORM, reference_from, thread_conversation_id
-from adapters.teams.lookup import card_ticket
 from adapters.teams.render import answer_to_adaptive, attachment, card_to_adaptive, needs_card, reply_text
 from bot.outbox import QueueTarget
 from bot.types import HandoffCard, Reply
@@ -53,9 +52,9 @@ class TeamsOutbox:
     platform = PLATFORM
     card_shows_mentions = False  # the Adaptive Card 1.5 schema has no mention entities
 
-    def __init__(self, *, adapter: Any, store: Any, default_queue: str, app_id: str = "") -> None:
+    def __init__(self, *, adapter: Any, conversations: Any, reads: Any, default_queue: str, app_id: str = "") -> None:
         self.adapter = adapter
-        self.store = store
+        self.conversations, self.reads = conversations, reads
         self.default_queue = default_queue
         self.app_id = app_id
 
@@ -95,7 +94,7 @@ class TeamsOutbox:
 
     def _agent_name(self, card_ref: dict[str, Any], agent_id: str) -> str:
         """The owner's name as the ticket knows it (Teams shows it inside the mention)."""
-        ticket = card_ticket(store=self.store, message_id=card_ref.get("message_id"))
+        ticket = self.reads.ticket_of_card(platform=PLATFORM, message_id=card_ref.get("message_id"))
         owned = ticket is not None and ticket.claimed_by == agent_id and ticket.claimed_by_name
         return ticket.claimed_by_name if owned else "agent"
 
@@ -144,8 +143,8 @@ class TeamsOutbox:
         return None
 
     def _stored_native(self, name: str) -> dict[str, Any] | None:
-        row = self.store.channel_ref(platform=PLATFORM, name=name)
-        return dict(row.native) if row is not None else None
+        stored = self.conversations.queue_channel(platform=PLATFORM, queue=name)
+        return dict(stored.native) if stored is not None else None
 
     @staticmethod
     def _card_reference(card_ref: dict[str, Any]) -> ConversationReference:

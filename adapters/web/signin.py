@@ -34,7 +34,7 @@ class SignIn:
     """What the sign-in routes need: the access policy, the audit trail, the OIDC clients."""
 
     policy: AccessPolicy
-    audit: object  # the store: record_agent_action(...)
+    audit: object  # the core's desk: record_access(...)
     settings: object
     clients: dict = field(default_factory=dict)  # provider -> adapters.web.oidc.OidcClient
 
@@ -59,7 +59,7 @@ class SignIn:
 
     async def record(self, *, actor_id: str, actor_name: str, action: str, ok: bool = True, detail: str = "") -> None:
         try:
-            await asyncio.to_thread(self.audit.record_agent_action, actor_id=actor_id or "unknown", actor_name=actor_name, action=action, ok=ok, detail=detail)
+            await asyncio.to_thread(self.audit.record_access, actor_id=actor_id or "unknown", actor_name=actor_name, action=action, ok=ok, detail=detail)
         except Exception:
             log.exception("could not record the audit entry for %s", action)
 

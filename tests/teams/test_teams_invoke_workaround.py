@@ -25,7 +25,7 @@ class _NoTickets:
     """Just enough of the core for a refresh click on a ticket that does not exist."""
 
     def __init__(self) -> None:
-        self.desk = SimpleNamespace(store=SimpleNamespace(ticket=lambda ticket_id: None))
+        self.desk = SimpleNamespace(ticket=lambda ticket_id: None)
 
 
 def _invoke(connector) -> dict:
