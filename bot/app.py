@@ -27,6 +27,7 @@ from bot.store.durable import Deliveries
 from bot.store.repo import Store
 from bot.tickets import TicketDesk
 from bot.types import utcnow
+from knowledge.batching import GroupEncoder
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ def build_models(*, rules: Rules, knowledge_index: Any, encoder: Any, cache_dir:
     knowledge = KnowledgeSearcher(index=knowledge_index, threshold=bar) if size else None
 
     detectors = Detectors(sentiment_threshold=rules.thresholds.sentiment) if rules.thresholds.sentiment is not None else Detectors()
-    return DecisionEngine(rules=rules, detectors=detectors, intents=intents, knowledge=knowledge, knowledge_size=size, encoder=encoder)
+    shared = GroupEncoder(encoder=encoder) if encoder is not None else None  # concurrent turns share forward passes
+    return DecisionEngine(rules=rules, detectors=detectors, intents=intents, knowledge=knowledge, knowledge_size=size, encoder=shared)
 
 
 def load_knowledge(*, settings: Settings, encoder: Any, progress: bool = False) -> Any:

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     slack_debounce_seconds: float = Field(default=1.5, ge=0, description="Quick successive messages are decided together.")
     slack_post_interval_seconds: float = Field(default=1.0, ge=0, description="chat.postMessage pacing per channel.")
-    slack_max_turns: int = Field(default=2, ge=1, description="Turns decided at once by the Slack worker.")
+    slack_max_turns: int = Field(default=8, ge=1, description="Turns decided at once by the Slack worker.")
 
     microsoft_app_id: str = Field(default="", validation_alias=_alias("MICROSOFT_APP_ID", "BATON_MICROSOFT_APP_ID"))
     microsoft_app_password: SecretStr | None = Field(default=None, validation_alias=_alias("MICROSOFT_APP_PASSWORD", "BATON_MICROSOFT_APP_PASSWORD"))
