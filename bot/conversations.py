@@ -46,14 +46,8 @@ class Conversations:
 
     # --- customer turns ----------------------------------------------------------------------
 
-    async def receive(self, *, message: InboundMessage, staff_known: bool = True, retry_later: bool = False) -> TurnResult:
-        """A message in a customer conversation: a person taking the thread over, or a turn.
-
-        ``staff_known`` says whether the platform can tell support staff from customers (Teams
-        without a home tenant cannot); without it nobody is treated as taking over."""
-        if staff_known and self.is_takeover(conversation_id=message.ref.key, author=message.author):
-            await self.take_over(conversation_id=message.ref.key, author=message.author, text=message.text, platform_message_id=message.message_id)
-            return TurnResult("taken_over")
+    async def receive(self, *, message: InboundMessage, retry_later: bool = False) -> TurnResult:
+        """A customer's message (after any take-over check the platform can make): one turn."""
         return await self._dialogue.handle(message, retry_later=retry_later)
 
     async def request_person(self, *, message: InboundMessage) -> TurnResult:

@@ -24,8 +24,10 @@ async def test_a_teammate_writing_in_a_customers_thread_takes_it_over_and_the_bo
     assert escalated.status == "escalated"
     key = said("", by=CUSTOMER).ref.key
     assert not core.conversations.bot_may_reply(conversation_id=key)  # a ticket is open: no 'working' sign
-    taken = await core.conversations.receive(message=said("Hi Casey, I'm on it: locking the account now.", by=TEAMMATE))
-    assert taken.status == "taken_over"
+    reply = said("Hi Casey, I'm on it: locking the account now.", by=TEAMMATE)
+    assert core.conversations.is_takeover(conversation_id=key, author=TEAMMATE)
+    assert not core.conversations.is_takeover(conversation_id=key, author=CUSTOMER)
+    await core.conversations.take_over(conversation_id=key, author=TEAMMATE, text=reply.text, platform_message_id=reply.message_id)
     assert recording.of_kind("card_thread")[-1].payload == "Dana replied in the customer's thread: Hi Casey, I'm on it: locking the account now."
     history = core.reads.chat(conversation_id=key, history_limit=50)
     assert history.human_active and history.history[-1].text.startswith("Hi Casey")
@@ -37,11 +39,18 @@ async def test_a_teammate_writing_in_a_customers_thread_takes_it_over_and_the_bo
     assert answered.status == "answered" and len(recording.replies()) == replies_before + 1
 
 
-async def test_without_known_staff_a_second_person_is_a_customer_turn(core, recording):
+async def test_a_person_from_another_organisation_never_takes_a_thread_over(core):
     await core.conversations.receive(message=said("How do I add my company logo to invoices?", by=CUSTOMER, thread="t2"))
-    colleague = Person(platform_id="U-other", display_name="Robin")  # external unknown: platform cannot tell
-    result = await core.conversations.receive(message=said("How do I connect Slack?", by=colleague, thread="t2"), staff_known=False)
-    assert result.status == "answered"
+    partner = Person(platform_id="U-other", display_name="Robin", external=True)
+    key = said("", by=CUSTOMER, thread="t2").ref.key
+    assert not core.conversations.is_takeover(conversation_id=key, author=partner)
+    assert core.conversations.bot_may_reply(conversation_id=key)
+
+
+async def test_a_thread_nobody_wrote_in_yet_has_nobody_to_take_over_from(core):
+    key = said("", by=CUSTOMER, thread="t-new").ref.key
+    assert not core.conversations.is_takeover(conversation_id=key, author=TEAMMATE)
+    assert core.conversations.bot_may_reply(conversation_id=key) and not core.conversations.is_known(conversation_id=key)
 
 
 async def test_the_customer_writing_again_is_never_a_takeover(core):

@@ -106,3 +106,28 @@ def test_the_real_encoder_gives_the_same_vectors_grouped_or_not(encoder):
     alone = encoder.encode(texts)
     for text, row in zip(texts, alone):
         assert np.allclose(results[text], row, atol=1e-5)
+
+
+def test_customers_sending_the_same_words_at_once_each_get_an_answer():
+    model = SlowRecordingEncoder()
+    group = GroupEncoder(encoder=model)
+    results: list[object] = []
+
+    def ask() -> None:
+        try:
+            results.append(group.encode(["same words"])[0])
+        except Exception as exc:  # before requests compared by identity, this raised ValueError
+            results.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    threads[0].start()
+    assert model.entered.wait(5)
+    for thread in threads[1:]:
+        thread.start()
+    while group.waiting < 3:
+        threading.Event().wait(0.01)
+    model.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(results) == 4 and all(not isinstance(r, Exception) and r[0] == len("same words") for r in results)
+    assert group.passes == 2

@@ -120,7 +120,7 @@ class MessageHandler:
         ref = convert.conversation_ref(post=first, permalink=permalink, channel_name=channel_name)
         retry_later = self.core.inbox is not None and self.core.inbox.may_retry(keys=deliveries)
         async with self.turns.lock(ref.key):
-            result = await self.core.conversations.receive(message=convert.inbound(posts=posts, author=author, ref=ref), staff_known=False, retry_later=retry_later)
+            result = await self.core.conversations.receive(message=convert.inbound(posts=posts, author=author, ref=ref), retry_later=retry_later)
         log.info("slack turn %s: %s", first.event_id, result.status)
         return result.status
 

@@ -55,9 +55,9 @@ class BatonTeamsBot(TeamsActivityHandler):
         author = convert.person_of(activity, home_tenant=self.home_tenant, member=await self._member(turn_context))
         message, delivery = _carried(turn_context, convert.inbound(activity, text=text, author=author, ref=convert.conversation_ref(activity)))
         retry_later = bool(delivery and delivery.retry_later)
-        # On Teams the home tenant holds the customers too (internal support), so membership
-        # does not tell staff apart: nobody takes a chat over by writing in it; agents claim cards.
-        result = await self.core.conversations.receive(message=message, staff_known=False, retry_later=retry_later)
+        # No take-over check here: on Teams the home tenant holds the customers too (internal
+        # support), so membership does not tell staff apart; agents take cases by claiming cards.
+        result = await self.core.conversations.receive(message=message, retry_later=retry_later)
         turn_context.turn_state[OUTCOME_STATE] = result.status
 
     async def _member(self, turn_context: TurnContext) -> dict[str, Any] | None:
