@@ -35,7 +35,6 @@ class TicketView:
     suggested_reply: str
     claimed_by: str | None
     claimed_by_name: str | None
-    card_platform: str | None
     card_channel: str | None  # the queue channel the card is in
     card: HandoffCard
     created_at: datetime
@@ -111,7 +110,7 @@ def ticket_view(row: Any) -> TicketView:
         id=row.id, conversation_id=row.conversation_id, status=row.status, priority=row.priority, queue=row.queue,
         customer=row.customer, organisation=row.organisation, tier=row.tier, summary=row.summary, reasons=tuple(row.reasons or ()),
         suggested_reply=row.suggested_reply or "", claimed_by=row.claimed_by, claimed_by_name=row.claimed_by_name,
-        card_platform=(row.card_refs or {}).get("platform"), card_channel=(row.card_refs or {}).get("channel"), card=card_from_ticket(ticket=row), created_at=row.created_at,
+        card_channel=(row.card_refs or {}).get("channel"), card=card_from_ticket(ticket=row), created_at=row.created_at,
         first_agent_reply_at=row.first_agent_reply_at, first_response_due=row.first_response_due, resolution_due=row.resolution_due,
         resolved_at=row.resolved_at, needed_person=row.needed_person, card_complete=row.card_complete, missing_field=row.missing_field,
     )
@@ -133,6 +132,10 @@ def agent_action_view(row: Any) -> AgentActionView:
     return AgentActionView(at=row.at, actor_id=row.actor_id, actor_name=row.actor_name, action=row.action, ticket_id=row.ticket_id, ok=row.ok, detail=row.detail)
 
 
+def _card_on(row: Any, platform: str | None) -> bool:
+    return platform is None or (row.card_refs or {}).get("platform", platform) == platform
+
+
 class Reads:
     """The read side adapters use: queue, dashboard, audit, card look-ups, KPIs."""
 
@@ -148,12 +151,16 @@ class Reads:
         row = self._store.ticket_by_card(platform=platform, message_id=message_id) if message_id else None
         return ticket_view(row) if row is not None else None
 
-    def open_tickets(self) -> list[TicketView]:
-        return [ticket_view(row) for row in self._store.tickets(statuses=OPEN_STATES)]
+    def open_tickets(self, *, platform: str | None = None) -> list[TicketView]:
+        """Unresolved tickets, oldest first; with ``platform``, only those whose card is there
+        (a ticket whose card is posted nowhere counts as that platform's)."""
+        return [ticket_view(row) for row in self._store.tickets(statuses=OPEN_STATES) if _card_on(row, platform)]
 
-    def resolved_tickets(self) -> list[TicketView]:
-        """Resolved tickets, oldest first."""
-        return [ticket_view(row) for row in self._store.tickets(statuses=("resolved",))]
+    def latest_resolved(self, *, limit: int, platform: str | None = None) -> list[TicketView]:
+        """The ``limit`` most recently created resolved tickets, oldest first (filtered like
+        :meth:`open_tickets`); only those are turned into views, however long the history."""
+        rows = [row for row in self._store.tickets(statuses=("resolved",)) if _card_on(row, platform)]
+        return [ticket_view(row) for row in rows[-limit:]] if limit > 0 else []
 
     def resolved_count(self) -> int:
         return len(self._store.tickets(statuses=("resolved",)))

@@ -24,11 +24,6 @@ KPI_FAILED = "The KPIs could not be computed just now; the server log has the de
 log = logging.getLogger(__name__)
 
 
-def _on_sandbox(ticket: TicketView) -> bool:
-    """Cards the sandbox queue shows: posted to the sandbox, or kept only in the store."""
-    return (ticket.card_platform or PLATFORM) == PLATFORM
-
-
 def queue_card_json(*, sandbox: SandboxState, ticket: TicketView, now: datetime) -> dict:
     """A card as the queue pane shows it: the neutral card plus SLA state, feedback and notes."""
     card = card_json(card=ticket.card, notes=sandbox.outbox.notes_for(ticket_id=ticket.id))
@@ -45,8 +40,8 @@ async def get_queue(request: web.Request) -> web.Response:
     """GET /sandbox/api/queue: open cards (soonest SLA first), then the latest resolved ones."""
     sandbox = state(request)
     reads, now = sandbox.core.reads, sandbox.core.desk.clock()
-    active = [t for t in reads.open_tickets() if _on_sandbox(t)]
-    resolved = [t for t in reads.resolved_tickets() if _on_sandbox(t)][-RESOLVED_SHOWN:]
+    active = reads.open_tickets(platform=PLATFORM)  # cards posted to the sandbox, or kept only in the store
+    resolved = reads.latest_resolved(limit=RESOLVED_SHOWN, platform=PLATFORM)
     tickets = sorted(active, key=_queue_order) + list(reversed(resolved))
     queues = [name for name, queue in sandbox.core.rules.queues.items() if getattr(queue, PLATFORM, None)]
     return reply({"queues": queues, "cards": [queue_card_json(sandbox=sandbox, ticket=t, now=now) for t in tickets], "version": sandbox.outbox.version})
@@ -113,7 +108,7 @@ async def get_dashboard(request: web.Request) -> web.Response:
     since = request.query.get("since", KPI_PERIOD)
     reads, now = sandbox.core.reads, sandbox.core.desk.clock()
     open_rows = [ticket_json(ticket=t, now=now) for t in sorted(reads.open_tickets(), key=_queue_order)]
-    resolved = [ticket_json(ticket=t, now=now) for t in reads.resolved_tickets()[-RESOLVED_SHOWN:]][::-1]
+    resolved = [ticket_json(ticket=t, now=now) for t in reads.latest_resolved(limit=RESOLVED_SHOWN)][::-1]
     gaps = [gap_json(g) for g in reads.open_gaps()]
     return reply({
         "now": iso(now), "tickets": open_rows, "resolved": resolved, "gaps": gaps,
