@@ -8,6 +8,10 @@ post in its thread, with how many turns per second the replicas finished.
 
     python benchmarks/load.py                                    # SQLite, one process
     python benchmarks/load.py --postgres URL --replicas 3        # three processes on PostgreSQL
+    python benchmarks/load.py --postgres URL --database-rtt-ms 1 # PostgreSQL a network hop away
+
+``--database-rtt-ms`` puts benchmarks/latency_proxy.py between the bot and PostgreSQL, as a
+managed database in another zone would be; the round trip it measured is printed.
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ import argparse
 import asyncio
 import json
 import logging
+import subprocess
+import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -73,12 +81,52 @@ async def wait_replied(standin: SlackStandIn, *, count: int, timeout: float) -> 
         await asyncio.sleep(0.25)
 
 
-async def main(*, events: int, rate: float, database_url: str | None, replicas: int, warmup: int) -> None:
+@contextmanager
+def delayed(database_url: str, *, rtt_ms: float):
+    """The URL through a latency proxy adding about ``rtt_ms`` per round trip (0: the URL itself)."""
+    if not rtt_ms:
+        yield database_url
+        return
+    parts = urlsplit(database_url)
+    port = free_port()
+    proxy = subprocess.Popen([sys.executable, str(Path(__file__).with_name("latency_proxy.py")), "--listen", str(port),
+                              "--target", f"{parts.hostname}:{parts.port or 5432}", "--one-way-ms", str(rtt_ms / 2)])
+    try:
+        time.sleep(0.5)
+        user = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+        yield parts._replace(netloc=f"{user}127.0.0.1:{port}").geturl()
+    finally:
+        proxy.kill()
+        proxy.wait()
+
+
+def measured_rtt_ms(database_url: str) -> float:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+        started = time.perf_counter()
+        for _ in range(50):
+            connection.exec_driver_sql("SELECT 1")
+        elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed / 50 * 1000
+
+
+async def main(*, events: int, rate: float, database_url: str | None, replicas: int, warmup: int, rtt_ms: float = 0.0) -> None:
     logging.basicConfig(level=logging.WARNING)
     home = Path(tempfile.mkdtemp(prefix="baton-load-"))
     database_url = database_url or f"sqlite:///{home / 'baton.db'}"
+    with delayed(database_url, rtt_ms=rtt_ms) as bot_database_url:
+        if rtt_ms:
+            print(f"database round trip through the latency proxy: {measured_rtt_ms(bot_database_url):.2f} ms (SELECT 1, mean of 50)")
+        await _run(events=events, rate=rate, database_url=database_url, bot_database_url=bot_database_url, replicas=replicas, warmup=warmup, home=home)
+
+
+async def _run(*, events: int, rate: float, database_url: str, bot_database_url: str, replicas: int, warmup: int, home: Path) -> None:
     async with SlackStandIn(users=customers(events + warmup)) as standin:
-        env = bot_env(standin=standin, home=home, database_url=database_url)
+        env = bot_env(standin=standin, home=home, database_url=bot_database_url)
         bots = [BotProcess(port=free_port(), env=env, name=f"load-replica-{n + 1}", log_path=home / f"baton-{n + 1}.log") for n in range(replicas)]
         for bot in bots:
             await bot.start()
@@ -114,7 +162,10 @@ if __name__ == "__main__":
     parser.add_argument("--postgres", metavar="URL")
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--database-rtt-ms", type=float, default=0.0, help="PostgreSQL a network hop away: add about this much per round trip")
     args = parser.parse_args()
     if args.replicas > 1 and not args.postgres:
         parser.error("replicas share a database: use --postgres")
-    asyncio.run(main(events=args.events, rate=args.rate, database_url=args.postgres, replicas=args.replicas, warmup=args.warmup))
+    if args.database_rtt_ms and not args.postgres:
+        parser.error("--database-rtt-ms delays PostgreSQL: use --postgres")
+    asyncio.run(main(events=args.events, rate=args.rate, database_url=args.postgres, replicas=args.replicas, warmup=args.warmup, rtt_ms=args.database_rtt_ms))

@@ -25,6 +25,7 @@ from bot.store.db import make_engine, migrate
 from bot.inbox import Inbox
 from bot.store.durable import Deliveries
 from bot.store.repo import Store
+from bot.store.threads import StoreThreads
 from bot.tickets import TicketDesk
 from bot.types import utcnow
 from knowledge.batching import GroupEncoder
@@ -109,21 +110,28 @@ def load_knowledge(*, settings: Settings, encoder: Any, progress: bool = False) 
     return KnowledgeIndex.load(settings.index_dir, encoder=encoder)
 
 
+def load_run_encoder(*, settings: Settings) -> Any:
+    """The encoder of a running bot: in a child process (``encoder_process``), else in this one."""
+    from knowledge.embedding import load_encoder
+    from knowledge.encoder_process import EncoderProcess
+
+    return EncoderProcess() if settings.encoder_process else load_encoder()
+
+
 def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, clock=utcnow, progress: bool = False) -> Core:
     """Everything the bot needs, validated up front (a bad rules file fails here, clearly)."""
-    from knowledge.embedding import load_encoder
-
     rules = load_rules(path=settings.rules)
     engine_db = make_engine(url=settings.effective_database_url)
     migrate(engine=engine_db)
     store = Store(engine=engine_db)
-    encoder = load_encoder()
+    encoder = load_run_encoder(settings=settings)
     index = load_knowledge(settings=settings, encoder=encoder, progress=progress)
     decision_engine = build_models(rules=rules, knowledge_index=index, encoder=encoder, cache_dir=settings.cache_dir)
     decision_engine = wrap_engine(offline=decision_engine, settings=settings, store=store)
     router = outboxes or OutboxRouter()
-    desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock, deliveries=Deliveries(engine=engine_db))
-    dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store), replies_per_minute=settings.reply_limit_per_minute)
+    threads = StoreThreads(threads=settings.effective_store_threads)
+    desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock, deliveries=Deliveries(engine=engine_db), threads=threads)
+    dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store), replies_per_minute=settings.reply_limit_per_minute, threads=threads)
     conversations = Conversations(store=store, desk=desk, dialogue=dialogue)
     return Core(
         settings=settings, rules=rules, store=store, engine=decision_engine, desk=desk, dialogue=dialogue, outboxes=router,

@@ -17,6 +17,7 @@ from bot.outbox import OutboxRouter, QueueTarget
 from bot.rules import Rules
 from bot.store.models import TicketRow
 from bot.store.repo import Store
+from bot.store.threads import INLINE, StoreThreads
 from bot.types import Role
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,9 @@ def channel_refused(exc: Exception) -> bool:
 class CardDesk:
     """Posts, moves and updates the cards of tickets on the configured platforms."""
 
-    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, once: OnceOnly) -> None:
+    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, once: OnceOnly, threads: StoreThreads = INLINE) -> None:
         self.store = store
+        self.threads = threads
         self.rules = rules
         self.outboxes = outboxes
         self.once = once
@@ -53,11 +55,11 @@ class CardDesk:
             return ticket
         card_ref = await self._post_with_failover(ticket)
         if card_ref:
-            ticket = self.store.update_ticket(ticket_id=ticket.id, card_refs=card_ref, card_message_id=card_ref.get("message_id")) or ticket
+            ticket = await self.threads.run(self.store.update_ticket, ticket_id=ticket.id, card_refs=card_ref, card_message_id=card_ref.get("message_id")) or ticket
         return ticket
 
     async def _post_with_failover(self, ticket: TicketRow) -> dict | None:
-        target = self.queue_target(queue=ticket.queue)
+        target = await self.queue_target(queue=ticket.queue)
         if target is None:
             log.warning("no platform is configured for queue %s; ticket %s is in the store only", ticket.queue, ticket.id)
             return None
@@ -77,7 +79,7 @@ class CardDesk:
     async def _explain_fallback(self, *, ticket: TicketRow, posted: QueueTarget, card_ref: dict) -> None:
         """A card sent to the default queue because its own queue's channel is known to refuse
         cards says so in its thread, so agents know why a billing card sits in support."""
-        own = self._target_for(ticket.queue)
+        own = await self._target_for(ticket.queue)
         if posted.name == ticket.queue or own is None or (own.platform, own.channel) not in self.unreachable:
             return
         note = (f"This card belongs to the {ticket.queue} queue, but its {own.platform} channel {own.channel} cannot take cards "
@@ -85,7 +87,7 @@ class CardDesk:
         await self.in_card_thread(ticket.model_copy(update={"card_refs": card_ref}), note)
 
     async def _post_to_default(self, *, ticket: TicketRow, failed: QueueTarget, problem: str) -> dict | None:
-        fallback = self.queue_target(queue=self.rules.default_queue)
+        fallback = await self.queue_target(queue=self.rules.default_queue)
         if fallback is None or (fallback.platform, fallback.channel) == (failed.platform, failed.channel):
             log.error("the card of %s reached no queue; it is kept and re-posted later", ticket.id)
             return None
@@ -103,7 +105,7 @@ class CardDesk:
 
     async def move_card(self, *, ticket: TicketRow, old_refs: dict) -> TicketRow:
         """Post the card in its new queue and mark the old one as moved (same channel: update only)."""
-        target = self.queue_target(queue=ticket.queue)
+        target = await self.queue_target(queue=ticket.queue)
         if target is None or (old_refs and (old_refs.get("platform"), old_refs.get("channel")) == (target.platform, target.channel)):
             await self.refresh(ticket)
             return ticket
@@ -124,25 +126,25 @@ class CardDesk:
             await outbox.post_in_card_thread(card_ref=old_refs, text=f"Moved to the {ticket.queue} queue; follow it there.")
         return moved
 
-    def queue_target(self, *, queue: str) -> QueueTarget | None:
+    async def queue_target(self, *, queue: str) -> QueueTarget | None:
         """Where a queue's cards go: its own channel, else the default queue's, on the queue's platform
         (or the first platform with an outbox)."""
-        target = self._target_for(queue)
+        target = await self._target_for(queue)
         if target is not None and (target.platform, target.channel) in self.unreachable:
             target = None  # it refused a card before: never let it shadow the default queue again
         if target is None and queue != self.rules.default_queue:
-            target = self._target_for(self.rules.default_queue)
+            target = await self._target_for(self.rules.default_queue)
             if target is not None:
                 log.warning("queue %s has no channel on %s; its cards go to the default queue", queue, target.platform)
         return target
 
-    def _target_for(self, queue: str) -> QueueTarget | None:
+    async def _target_for(self, queue: str) -> QueueTarget | None:
         config = self.rules.queues.get(queue) or self.rules.queues[self.rules.default_queue]
         platforms = [config.platform] if config.platform else ["slack", "teams", "sandbox", "cli", "test"]
         for platform in platforms:
             if not self.outboxes.has(platform):
                 continue
-            stored = self.store.channel_ref(platform=platform, name=queue)
+            stored = await self.threads.run(self.store.channel_ref, platform=platform, name=queue)
             if stored is not None:
                 return QueueTarget(queue, platform, stored.channel, dict(stored.native), config.on_call)
             channel = getattr(config, platform, None) if platform in ("slack", "teams", "sandbox") else queue
@@ -151,7 +153,7 @@ class CardDesk:
         return None
 
     async def post_card(self, ticket: TicketRow, *, target: QueueTarget | None = None, key: str | None = None) -> dict | None:
-        target = target or self.queue_target(queue=ticket.queue)
+        target = target or await self.queue_target(queue=ticket.queue)
         if target is None:
             log.warning("no platform is configured for queue %s; ticket %s is in the store only", ticket.queue, ticket.id)
             return None
@@ -191,7 +193,7 @@ class CardDesk:
 
     async def in_card_thread(self, ticket: TicketRow, text: str) -> None:
         """Post on the card's thread and keep the note (internal: never shown to the customer)."""
-        self.store.add_message(conversation_id=ticket.conversation_id, role=Role.BOT, text=text, kind="card_note", ticket_id=ticket.id, internal=True)
+        await self.threads.run(self.store.add_message, conversation_id=ticket.conversation_id, role=Role.BOT, text=text, kind="card_note", ticket_id=ticket.id, internal=True)
         if not ticket.card_refs:
             return
         outbox = self.outboxes.for_platform(ticket.card_refs["platform"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.durable import Deliveries
+from bot.store.threads import INLINE, StoreThreads
 from bot.types import Reply
 
 
@@ -32,22 +33,23 @@ class Delivered:
 class OnceOnly:
     """Runs a post once per key; without a delivery log (or a key) it just posts."""
 
-    def __init__(self, *, deliveries: Deliveries | None) -> None:
+    def __init__(self, *, deliveries: Deliveries | None, threads: StoreThreads = INLINE) -> None:
         self.deliveries = deliveries
+        self.threads = threads
 
     async def run(self, *, key: str | None, platform: str, send: Callable[[], Awaitable[dict]], find: Callable[[], Awaitable[dict | None]] | None = None) -> Delivered:
         if key is None or self.deliveries is None:
             return Delivered(await send(), True)
-        earlier = self.deliveries.begin(key=key, platform=platform)
+        earlier = await self.threads.run(self.deliveries.begin, key=key, platform=platform)
         if earlier is not None and earlier.sent_at is not None:
             return Delivered(dict(earlier.result), False)
         if earlier is not None and find is not None:  # an earlier attempt may have reached the platform
             found = await find()
             if found is not None:
-                self.deliveries.sent(key=key, result=found)
+                await self.threads.run(self.deliveries.sent, key=key, result=found)
                 return Delivered(found, False)
         result = await send()
-        self.deliveries.sent(key=key, result=result)
+        await self.threads.run(self.deliveries.sent, key=key, result=result)
         return Delivered(result, True)
 
     async def reply(self, *, outbox: Any, reply: Reply) -> Delivered:

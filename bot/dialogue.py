@@ -15,6 +15,7 @@ from datetime import timedelta, timezone
 from bot.engine import DecisionEngine, customer_value
 from bot.gaps import GapTracker
 from bot.replies import follow_up_message, holding_message
+from bot.store.threads import INLINE, StoreThreads
 from bot.tickets import TicketDesk
 from bot.types import (
     Action, CardButton, Conversation, Decision, InboundMessage, Reason, Reply, Role, Trigger,
@@ -47,10 +48,11 @@ class TurnResult:
 class Dialogue:
     """Handles customer messages; TicketDesk handles what agents do with the cards."""
 
-    def __init__(self, *, engine: DecisionEngine, desk: TicketDesk, gaps: GapTracker | None = None, replies_per_minute: int | None = None) -> None:
+    def __init__(self, *, engine: DecisionEngine, desk: TicketDesk, gaps: GapTracker | None = None, replies_per_minute: int | None = None, threads: StoreThreads = INLINE) -> None:
         self.engine = engine
         self.desk = desk
         self.store = desk.store
+        self.threads = threads  # the turn's store calls run there, off the event loop
         self.gaps = gaps
         self.replies_per_minute = replies_per_minute
 
@@ -64,7 +66,7 @@ class Dialogue:
         A ticket whose card could not be posted is a failure too, then. Without it, the
         customer is told a person will follow up (``undelivered`` if even that fails).
         """
-        seen = self.store.mark_event(event_id=message.event_id, owner=message.delivery)
+        seen = await self.threads.run(self.store.mark_event, event_id=message.event_id, owner=message.delivery)
         if seen == "duplicate":
             return TurnResult("duplicate")
         if not message.text.strip():
@@ -84,41 +86,35 @@ class Dialogue:
         Recorded as a missed-escalation signal on the last answer, then escalated with the
         human_requested reason; the engine still summarises and prioritises the case.
         """
-        seen = self.store.mark_event(event_id=message.event_id, kind="person_request", owner=message.delivery)
+        seen = await self.threads.run(self.store.mark_event, event_id=message.event_id, kind="person_request", owner=message.delivery)
         if seen == "duplicate":
             return TurnResult("duplicate")
         value = customer_value(rules=self.engine.rules, person=message.author)
-        row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=value.tier)
-        ticket = self.store.active_ticket(conversation_id=row.id)
+        row, ticket, history = await self.threads.run(self._person_request_rows, message=message, tier=value.tier)
         if ticket is not None:
             if seen == "resume":  # a recovered click: the earlier attempt opened the ticket; make sure its card is up
                 await self.desk.ensure_card(ticket=ticket)
             return TurnResult("relayed", ticket_id=ticket.id)
-        history = tuple(self.store.history(conversation_id=row.id))
         text = next((t.text for t in reversed(history) if t.role == Role.CUSTOMER), message.text)
         decision = await asyncio.to_thread(self.engine.decide, Conversation(text=text, history=history, author=message.author, ref=message.ref))
         _force_person(decision)
-        saved = self.store.save_decision(conversation_id=row.id, message_id=None, decision=decision, input_text=message.text)
+        saved = await self.threads.run(self.store.save_decision, conversation_id=row.id, message_id=None, decision=decision, input_text=message.text)
         ticket_id = await self._escalate(message=message, decision=decision, decision_id=saved.id, question=text)
         return TurnResult("escalated", decision, ticket_id, saved.id)
 
     async def _handle_new(self, message: InboundMessage, *, resumed: bool = False, retry_later: bool = False) -> TurnResult:
         value = customer_value(rules=self.engine.rules, person=message.author)
-        conversation_row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=value.tier)
-        stored = self._stored_customer_message(message=message, conversation_id=conversation_row.id, resumed=resumed)
-        history = self.store.history(conversation_id=conversation_row.id, before_id=stored.id)
+        conversation_row, stored, history = await self.threads.run(self._turn_rows, message=message, tier=value.tier, resumed=resumed)
         if resumed and (result := await self._resume(message=message, message_row_id=stored.id, history=history, retry_later=retry_later)):
             return result
-        ticket = self.store.active_ticket(conversation_id=conversation_row.id)
+        ticket = await self.threads.run(self.store.active_ticket, conversation_id=conversation_row.id)
         if ticket is not None:
             return await self._follow_up(message=message, ticket=ticket, history=history)
         if conversation_row.human_active:
             return TurnResult("silent")
         conversation = Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref)
         decision = await asyncio.to_thread(self.engine.decide, conversation)
-        if decision.action == Action.ANSWER and self._over_reply_limit(conversation_row.id):
-            _hand_over(decision, Trigger(Reason.LOW_CONFIDENCE, f"the bot already replied {self.replies_per_minute} times in this conversation within a minute", ("reply rate limit",), None, "reply_limit"))
-        row = self.store.save_decision(conversation_id=conversation_row.id, message_id=stored.id, decision=decision, input_text=message.text)
+        row = await self.threads.run(self._record_decision, conversation_id=conversation_row.id, message_id=stored.id, decision=decision, text=message.text)
         if decision.action == Action.ANSWER:
             await self._answer(message=message, decision=decision, decision_id=row.id)
             return TurnResult("answered", decision, decision_id=row.id)
@@ -135,7 +131,7 @@ class Dialogue:
             change = await self.desk.retriage(ticket=ticket, decision=decision)
         except Exception:
             log.exception("re-triage of a follow-up failed; the message is on the card", extra={"event_id": message.event_id})
-        fresh = self.store.ticket(ticket_id=ticket.id) or ticket
+        fresh = await self.threads.run(self.store.ticket, ticket_id=ticket.id) or ticket
         more_urgent = bool(change and "priority" in change.values)
         if fresh.claimed_by is None or more_urgent:
             await self._acknowledge(message=message, ticket=fresh, more_urgent=more_urgent, changed=bool(change and change.changed))
@@ -143,7 +139,7 @@ class Dialogue:
 
     async def _acknowledge(self, *, message: InboundMessage, ticket, more_urgent: bool, changed: bool) -> None:
         """One short 'added to your request' per follow-up; a burst of messages gets one, not many."""
-        recent = self.store.count_messages(conversation_id=ticket.conversation_id, role=Role.BOT, since=self.desk.clock() - timedelta(minutes=1))
+        recent = await self.threads.run(self.store.count_messages, conversation_id=ticket.conversation_id, role=Role.BOT, since=self.desk.clock() - timedelta(minutes=1))
         if recent and not changed:
             return
         due = ticket.first_response_due if ticket.first_agent_reply_at is None else None
@@ -159,6 +155,24 @@ class Dialogue:
         since = self.desk.clock() - timedelta(minutes=1)
         return self.store.count_messages(conversation_id=conversation_id, role=Role.BOT, since=since) >= self.replies_per_minute
 
+    def _turn_rows(self, *, message: InboundMessage, tier: str | None, resumed: bool) -> tuple:
+        """On a store thread: the conversation, the customer's message row and the history before it."""
+        conversation_row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=tier)
+        stored = self._stored_customer_message(message=message, conversation_id=conversation_row.id, resumed=resumed)
+        return conversation_row, stored, self.store.history(conversation_id=conversation_row.id, before_id=stored.id)
+
+    def _person_request_rows(self, *, message: InboundMessage, tier: str | None) -> tuple:
+        """On a store thread: the conversation, its open ticket (if any) and its whole history."""
+        row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=tier)
+        ticket = self.store.active_ticket(conversation_id=row.id)
+        return row, ticket, (() if ticket is not None else tuple(self.store.history(conversation_id=row.id)))
+
+    def _record_decision(self, *, conversation_id: str, message_id: int, decision: Decision, text: str):
+        """On a store thread: apply the reply rate limit, then save the decision."""
+        if decision.action == Action.ANSWER and self._over_reply_limit(conversation_id):
+            _hand_over(decision, Trigger(Reason.LOW_CONFIDENCE, f"the bot already replied {self.replies_per_minute} times in this conversation within a minute", ("reply rate limit",), None, "reply_limit"))
+        return self.store.save_decision(conversation_id=conversation_id, message_id=message_id, decision=decision, input_text=text)
+
     def _stored_customer_message(self, *, message: InboundMessage, conversation_id: str, resumed: bool):
         """The customer's message row: kept by an earlier attempt of a resumed turn, else new."""
         if resumed and (row := self.store.find_message(conversation_id=conversation_id, platform_message_id=message.message_id, role=Role.CUSTOMER)):
@@ -171,7 +185,7 @@ class Dialogue:
         None when the earlier attempt died before deciding (the turn then runs normally). The
         engine decides again for the reply's text; if it no longer answers, the case escalates.
         """
-        prior = self.store.decision_for_message(message_id=message_row_id)
+        prior = await self.threads.run(self.store.decision_for_message, message_id=message_row_id)
         if prior is None:
             return None
         conversation = Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref)
@@ -179,11 +193,11 @@ class Dialogue:
         if prior.action == Action.ANSWER.value and decision.action == Action.ANSWER:
             await self._answer(message=message, decision=decision, decision_id=prior.id)
             return TurnResult("answered", decision, decision_id=prior.id)
-        ticket = self.store.ticket_for_decision(decision_id=prior.id)
+        ticket = await self.threads.run(self.store.ticket_for_decision, decision_id=prior.id)
         if ticket is None:
             return TurnResult("escalated", decision, await self._escalate(message=message, decision=decision, decision_id=prior.id, retry_later=retry_later), prior.id)
         ticket = await self.desk.ensure_card(ticket=ticket)
-        self._require_card(ticket, retry_later=retry_later)
+        await self._require_card(ticket, retry_later=retry_later)
         await self._hold_once_visible(message=message, decision=decision, decision_id=prior.id, ticket=ticket)
         return TurnResult("escalated", decision, ticket.id, prior.id)
 
@@ -197,24 +211,24 @@ class Dialogue:
             await self.desk.mirror_customer_message(ticket=ticket, message=message)
             return ticket.id
         if self.gaps is not None and decision.missing_knowledge and Reason.LOW_CONFIDENCE in decision.reasons:
-            self.gaps.record(question=question or message.text, ticket_id=ticket.id)
-        self._require_card(ticket, retry_later=retry_later)
+            await self.threads.run(self.gaps.record, question=question or message.text, ticket_id=ticket.id)
+        await self._require_card(ticket, retry_later=retry_later)
         await self._hold_once_visible(message=message, decision=decision, decision_id=decision_id, ticket=ticket)
         return ticket.id
 
     async def _hold_once_visible(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, ticket) -> None:
         """Promise a person only when the card is up somewhere; otherwise keep the promise back
         for the re-post job, which sends it once a queue has taken the card."""
-        if ticket.card_refs or self.desk.queue_target(queue=ticket.queue) is None:
+        if ticket.card_refs or await self.desk.queue_target(queue=ticket.queue) is None:
             await self._hold(message=message, decision=decision, decision_id=decision_id, ticket_id=ticket.id)
         else:
             log.warning("the card of %s is visible nowhere yet: the customer's holding reply waits for it", ticket.id, extra={"event_id": message.event_id})
-            self.desk.owe_reply(ticket=ticket, text=holding_message(decision=decision))
+            await self.threads.run(self.desk.owe_reply, ticket=ticket, text=holding_message(decision=decision))
 
-    def _require_card(self, ticket, *, retry_later: bool) -> None:
+    async def _require_card(self, ticket, *, retry_later: bool) -> None:
         """With a retry ahead, a ticket whose card did not reach its queue fails the turn (the
         retry posts it); without one, the ticket is kept and the customer still hears from us."""
-        if retry_later and not ticket.card_refs and self.desk.queue_target(queue=ticket.queue) is not None:
+        if retry_later and not ticket.card_refs and await self.desk.queue_target(queue=ticket.queue) is not None:
             raise CardNotPosted(f"the card of {ticket.id} is not posted yet")
 
     async def _hold(self, *, message: InboundMessage, decision: Decision, decision_id: int | None, ticket_id: str) -> None:
@@ -230,7 +244,7 @@ class Dialogue:
         decision.internal_action = "Read the customer's message and reply; the bot hit an internal error."
         decision.queue = self.engine.rules.default_queue
         try:
-            ticket = self.store.active_ticket(conversation_id=message.ref.key)  # the failed turn may have opened it
+            ticket = await self.threads.run(self.store.active_ticket, conversation_id=message.ref.key)  # the failed turn may have opened it
             ticket = await self.desk.ensure_card(ticket=ticket) if ticket else await self.desk.open_ticket(message=message, decision=decision, decision_id=None)
             ticket_id = ticket.id
         except Exception:

@@ -20,6 +20,7 @@ from bot.rules import Rules
 from bot.store.models import TicketRow
 from bot.store.durable import Deliveries
 from bot.store.repo import ClaimResult, Store, new_ticket_id
+from bot.store.threads import INLINE, StoreThreads
 from bot.types import ConversationRef, Decision, InboundMessage, Reply, Role, utcnow
 
 log = logging.getLogger(__name__)
@@ -39,21 +40,22 @@ class ActionResult:
 class TicketDesk:
     """The only place tickets change state; adapters call it for every card action."""
 
-    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, clock=utcnow, deliveries: Deliveries | None = None) -> None:
+    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, clock=utcnow, deliveries: Deliveries | None = None, threads: StoreThreads = INLINE) -> None:
         self.store = store
         self.rules = rules
         self.outboxes = outboxes
         self.clock = clock
-        self.once = OnceOnly(deliveries=deliveries)
-        self.cards = CardDesk(store=store, rules=rules, outboxes=outboxes, once=self.once)
+        self.threads = threads  # where the customer-turn path's store calls run (off the event loop)
+        self.once = OnceOnly(deliveries=deliveries, threads=threads)
+        self.cards = CardDesk(store=store, rules=rules, outboxes=outboxes, once=self.once, threads=threads)
 
     @property
     def unreachable(self) -> set[tuple[str, str]]:
         """Channels that refused a card (skipped from then on; see bot.card_desk)."""
         return self.cards.unreachable
 
-    def queue_target(self, *, queue: str) -> QueueTarget | None:
-        return self.cards.queue_target(queue=queue)
+    async def queue_target(self, *, queue: str) -> QueueTarget | None:
+        return await self.cards.queue_target(queue=queue)
 
     async def ensure_card(self, *, ticket: TicketRow) -> TicketRow:
         return await self.cards.ensure_card(ticket=ticket)
@@ -67,7 +69,7 @@ class TicketDesk:
     async def open_ticket(self, *, message: InboundMessage, decision: Decision, decision_id: int | None) -> TicketRow:
         """Store the ticket with the seven card fields and post its card to the owner queue."""
         wanted = self._new_ticket(message=message, decision=decision, decision_id=decision_id)
-        ticket = self.store.create_ticket(ticket=wanted)
+        ticket = await self.threads.run(self.store.create_ticket, ticket=wanted)
         if ticket.id != wanted.id:
             return ticket  # another replica opened this conversation's ticket a moment ago; it posts the card
         return await self.ensure_card(ticket=ticket)
@@ -108,12 +110,16 @@ class TicketDesk:
         """Send a bot reply to the customer and keep it in the conversation history."""
         delivered = await self.once.reply(outbox=self.outboxes.for_platform(reply.ref.platform), reply=reply)
         message_id = delivered.result.get("message_id")
+        await self.threads.run(self._keep_reply, reply=reply, message_id=message_id, fresh=delivered.fresh)
+        return message_id
+
+    def _keep_reply(self, *, reply: Reply, message_id: str | None, fresh: bool) -> None:
+        """On a store thread: the sent reply in the conversation's history (once, if an earlier attempt kept it)."""
         role = Role.AGENT if reply.kind == "agent" else Role.BOT
-        if not delivered.fresh and self.store.find_message(conversation_id=reply.ref.key, platform_message_id=message_id, role=role) is not None:
-            return message_id  # sent and kept by an earlier attempt of this turn
+        if not fresh and self.store.find_message(conversation_id=reply.ref.key, platform_message_id=message_id, role=role) is not None:
+            return  # sent and kept by an earlier attempt of this turn
         sources = [{"doc_id": s.doc_id, "title": s.title, "anchor": s.anchor, "url": s.url, "score": s.score} for s in reply.sources]
         self.store.add_message(conversation_id=reply.ref.key, role=role, text=reply.text, author_name=reply.author_name or "Baton", platform_message_id=message_id, kind=reply.kind, sources=sources, ticket_id=reply.ticket_id)
-        return message_id
 
     async def mirror_customer_message(self, *, ticket: TicketRow, message: InboundMessage) -> None:
         """Append a customer's follow-up to the card's thread, so the agent sees it."""
@@ -125,7 +131,7 @@ class TicketDesk:
         change = merge(ticket=ticket, decision=decision, rules=self.rules)
         if not change.changed:
             return change
-        updated = self.store.update_ticket(ticket_id=ticket.id, **change.values) or ticket
+        updated = await self.threads.run(self.store.update_ticket, ticket_id=ticket.id, **change.values) or ticket
         if "queue" in change.values:
             updated = await self.cards.move_card(ticket=updated, old_refs=dict(ticket.card_refs))
         else:

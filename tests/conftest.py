@@ -184,7 +184,7 @@ def make_settings(shared_home, database_url):
     """Settings pointing at the sample rules and knowledge, with a fresh database."""
 
     def build(**overrides) -> Settings:
-        values = dict(home=shared_home, database_url=database_url, rules=SAMPLE_RULES, knowledge=SAMPLE_KNOWLEDGE)
+        values = dict(home=shared_home, database_url=database_url, rules=SAMPLE_RULES, knowledge=SAMPLE_KNOWLEDGE, encoder_process=False)
         values.update(overrides)
         return Settings(_env_file=None, **values)
 

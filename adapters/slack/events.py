@@ -15,6 +15,7 @@ Routing of a person's new message:
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
@@ -59,21 +60,22 @@ class MessageHandler:
         kind = convert.event_kind(event)
         if kind == "message":
             return await self._message(body, home_team, bot_user_id, delivery)
-        if kind in ("edit", "delete") and self._first_time(f"slack-event:{body.get('event_id')}", delivery):
+        if kind in ("edit", "delete") and await self._first_time(f"slack-event:{body.get('event_id')}", delivery):
             await (self._edit(event, bot_user_id) if kind == "edit" else self._delete(event))
         return False
 
-    def _first_time(self, key: str, delivery: str | None) -> bool:
+    async def _first_time(self, key: str, delivery: str | None) -> bool:
         """Persisted dedupe: message+app_mention twins stop here. The inbox item that marked a
-        key may pass again (it is being recovered after a crash)."""
-        return self.conversations.first_time(key=key, platform="slack", owner=delivery)
+        key may pass again (it is being recovered after a crash). Database calls of the worker
+        loop run on threads: a round trip to the database never holds up other turns."""
+        return await asyncio.to_thread(self.conversations.first_time, key=key, platform="slack", owner=delivery)
 
     def _is_queue_channel(self, channel: str) -> bool:
         return channel in self.queue_channels or channel in self.outbox.card_channels
 
     async def _message(self, body: dict, home_team: str | None, bot_user_id: str | None, delivery: str | None) -> bool:
         post = convert.post_from(body=body, bot_user_id=bot_user_id)
-        if post is None or not self._first_time(f"slack-msg:{post.channel}:{post.ts}", delivery):
+        if post is None or not await self._first_time(f"slack-msg:{post.channel}:{post.ts}", delivery):
             return False
         post = dataclasses.replace(post, delivery=delivery)
         if self._is_queue_channel(post.channel):
@@ -82,13 +84,13 @@ class MessageHandler:
             return False
         author = await self.directory.person(user_id=post.user, user_team=post.user_team, home_team=home_team, profile=post.profile)
         key = convert.conversation_ref(post=post).key
-        if post.is_reply and self.conversations.is_takeover(conversation_id=key, author=author):
+        if post.is_reply and await asyncio.to_thread(self.conversations.is_takeover, conversation_id=key, author=author):
             async with self.turns.lock(key):
                 await self.conversations.take_over(conversation_id=key, author=author, text=post.text, platform_message_id=post.ts)
             return False
         if post.ext_shared and not author.external:
             return False
-        if self.conversations.bot_may_reply(conversation_id=key):
+        if await asyncio.to_thread(self.conversations.bot_may_reply, conversation_id=key):
             await self._react("reactions_add", post)
         group = key if post.is_reply else f"{post.channel}:top-level"  # quick new posts join the first one's thread
         self.turns.add(group=group, author=post.user, item=(post, author))
@@ -104,21 +106,21 @@ class MessageHandler:
         try:
             status = await self._decide(first=first, posts=posts, author=author, deliveries=deliveries)
         except Exception as exc:
-            self._give_back(deliveries, error=type(exc).__name__)
+            await asyncio.to_thread(self._give_back, deliveries, error=type(exc).__name__)
             raise
         finally:
             for post in posts:
                 await self._react("reactions_remove", post)
         if status in ("retry", "undelivered"):  # the inbox runs it again (a timed-out post may still land)
-            self._give_back(deliveries, error=f"turn {status}")
+            await asyncio.to_thread(self._give_back, deliveries, error=f"turn {status}")
         else:
-            self._finish(deliveries)
+            await asyncio.to_thread(self._finish, deliveries)
 
     async def _decide(self, *, first: convert.SlackPost, posts: list[convert.SlackPost], author: Any, deliveries: list[str]) -> str:
         permalink = await self.directory.permalink(channel=first.channel, ts=first.root)
         channel_name = await self.directory.channel_name(first.channel)
         ref = convert.conversation_ref(post=first, permalink=permalink, channel_name=channel_name)
-        retry_later = self.core.inbox is not None and self.core.inbox.may_retry(keys=deliveries)
+        retry_later = self.core.inbox is not None and await asyncio.to_thread(self.core.inbox.may_retry, keys=deliveries)
         async with self.turns.lock(ref.key):
             result = await self.core.conversations.receive(message=convert.inbound(posts=posts, author=author, ref=ref), retry_later=retry_later)
         log.info("slack turn %s: %s", first.event_id, result.status)

@@ -75,18 +75,24 @@ class SlackInbox:
             return None
 
     async def process(self, *, key: str, restarted: bool = False) -> None:
-        """Lease one stored event or interaction and run its handler; runs on the worker loop."""
-        row = self.inbox.get(key=key)
-        if row is None or not self.inbox.lease_row(row_id=row.id, key=key, restarted=restarted):
+        """Lease one stored event or interaction and run its handler; runs on the worker loop
+        (its database calls on threads, so the loop goes on with other turns meanwhile)."""
+        row = await asyncio.to_thread(self._lease, key=key, restarted=restarted)
+        if row is None:
             return  # finished, or another process is on it
         try:
             deferred = await self.handlers[row.kind](dict(row.payload), key)
         except Exception as exc:
             log.exception("slack event %s failed; it will be retried", key)
-            self.inbox.give_back(key=key, error=type(exc).__name__)
+            await asyncio.to_thread(self.inbox.give_back, key=key, error=type(exc).__name__)
             return
         if not deferred:
-            self.inbox.finish(keys=[key])
+            await asyncio.to_thread(self.inbox.finish, keys=[key])
+
+    def _lease(self, *, key: str, restarted: bool):
+        """The stored row of ``key``, leased to this process; None when finished or leased elsewhere."""
+        row = self.inbox.get(key=key)
+        return row if row is not None and self.inbox.lease_row(row_id=row.id, key=key, restarted=restarted) else None
 
     async def sweep(self, *, older_than: timedelta) -> int:
         """Process what a dead process, another replica or a failed write left (pending rows older

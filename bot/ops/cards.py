@@ -21,7 +21,7 @@ async def repost_missing_cards(*, desk) -> int:
     """Post every open ticket's missing card; returns how many went up this time."""
     posted = 0
     for ticket in desk.store.tickets(statuses=OPEN_STATES):
-        if ticket.card_refs or desk.queue_target(queue=ticket.queue) is None:
+        if ticket.card_refs or await desk.queue_target(queue=ticket.queue) is None:
             continue
         fresh = await desk.ensure_card(ticket=ticket)
         if fresh.card_refs:

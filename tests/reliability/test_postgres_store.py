@@ -127,3 +127,35 @@ async def test_core_dialogue_answers_escalates_and_claims_on_postgres(pg_core, r
     claims = [await pg_core.desk.claim(ticket_id=escalated.ticket_id, agent_id=a, agent_name=a) for a in ("Dana", "Eli")]
     assert claims[0].ok and not claims[1].ok
     assert pg_core.store.ticket(ticket_id=escalated.ticket_id).claimed_by == "Dana"
+
+
+def test_postgres_pings_only_idle_connections_and_replaces_a_dead_one(postgres_url, monkeypatch):
+    """A connection in steady use is not pinged before each query (a round trip saved per
+    checkout); one that sat idle is, and one the server dropped meanwhile is replaced unseen."""
+    import time
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    import bot.store.db as db
+
+    engine = make_engine(url=postgres_url)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(1) or real_ping(connection))
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.5)
+    with engine.connect() as connection:
+        first = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    for _ in range(5):
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() == first
+    assert pings == []  # hot: no ping
+    admin = create_engine(postgres_url, poolclass=NullPool)
+    with admin.connect() as connection:
+        assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({first})").scalar() is True
+    admin.dispose()
+    time.sleep(0.6)
+    with engine.connect() as connection:  # idle long enough: pinged, found dead, replaced
+        replacement = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert replacement != first and pings
+    engine.dispose()
