@@ -25,7 +25,7 @@ from bot.store.db import make_engine, migrate
 from bot.inbox import Inbox
 from bot.store.durable import Deliveries
 from bot.store.repo import Store
-from bot.store.threads import StoreThreads
+from bot.threads import Threads
 from bot.tickets import TicketDesk
 from bot.types import utcnow
 from knowledge.batching import GroupEncoder
@@ -129,7 +129,7 @@ def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, cloc
     decision_engine = build_models(rules=rules, knowledge_index=index, encoder=encoder, cache_dir=settings.cache_dir)
     decision_engine = wrap_engine(offline=decision_engine, settings=settings, store=store)
     router = outboxes or OutboxRouter()
-    threads = StoreThreads(threads=settings.effective_store_threads)
+    threads = Threads(threads=settings.effective_store_threads)
     desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock, deliveries=Deliveries(engine=engine_db), threads=threads)
     dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store), replies_per_minute=settings.reply_limit_per_minute, threads=threads)
     conversations = Conversations(store=store, desk=desk, dialogue=dialogue)

@@ -17,7 +17,7 @@ from bot.outbox import OutboxRouter, QueueTarget
 from bot.rules import Rules
 from bot.store.models import TicketRow
 from bot.store.repo import Store
-from bot.store.threads import INLINE, StoreThreads
+from bot.threads import INLINE, Threads
 from bot.types import Role
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def channel_refused(exc: Exception) -> bool:
 class CardDesk:
     """Posts, moves and updates the cards of tickets on the configured platforms."""
 
-    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, once: OnceOnly, threads: StoreThreads = INLINE) -> None:
+    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, once: OnceOnly, threads: Threads = INLINE) -> None:
         self.store = store
         self.threads = threads
         self.rules = rules

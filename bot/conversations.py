@@ -43,6 +43,7 @@ class Conversations:
         self._store = store
         self._desk = desk
         self._dialogue = dialogue
+        self._threads = dialogue.threads  # the look-ups made on every event run where the turn's store calls run
 
     # --- customer turns ----------------------------------------------------------------------
 
@@ -54,23 +55,26 @@ class Conversations:
         """The customer asked for a person ("talk to a person")."""
         return await self._dialogue.request_person(message=message)
 
-    def first_time(self, *, key: str, platform: str, owner: str | None = None) -> bool:
+    async def first_time(self, *, key: str, platform: str, owner: str | None = None) -> bool:
         """Persisted dedupe of a platform event; the inbox item that marked it may pass again."""
-        return self._store.mark_event(event_id=key, kind=platform, owner=owner) != "duplicate"
+        return await self._threads.run(self._store.mark_event, event_id=key, kind=platform, owner=owner) != "duplicate"
 
     def is_known(self, *, conversation_id: str) -> bool:
         return self._store.conversation(conversation_id=conversation_id) is not None
 
-    def bot_may_reply(self, *, conversation_id: str) -> bool:
+    async def bot_may_reply(self, *, conversation_id: str) -> bool:
         """False when a person handles the thread: then the bot shows no sign of working."""
+        return await self._threads.run(self._bot_may_reply, conversation_id=conversation_id)
+
+    def _bot_may_reply(self, *, conversation_id: str) -> bool:
         row = self._store.conversation(conversation_id=conversation_id)
         return row is None or (not row.human_active and self._store.active_ticket(conversation_id=conversation_id) is None)
 
-    def is_takeover(self, *, conversation_id: str, author: Person) -> bool:
+    async def is_takeover(self, *, conversation_id: str, author: Person) -> bool:
         """A support-team member (not external) writing in someone else's customer thread."""
         if author.external:
             return False
-        row = self._store.conversation(conversation_id=conversation_id)
+        row = await self._threads.run(self._store.conversation, conversation_id=conversation_id)
         return row is not None and bool(row.customer_id) and row.customer_id != author.platform_id
 
     async def take_over(self, *, conversation_id: str, author: Person, text: str, platform_message_id: str | None) -> None:

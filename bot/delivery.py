@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.durable import Deliveries
-from bot.store.threads import INLINE, StoreThreads
+from bot.threads import INLINE, Threads
 from bot.types import Reply
 
 
@@ -33,7 +33,7 @@ class Delivered:
 class OnceOnly:
     """Runs a post once per key; without a delivery log (or a key) it just posts."""
 
-    def __init__(self, *, deliveries: Deliveries | None, threads: StoreThreads = INLINE) -> None:
+    def __init__(self, *, deliveries: Deliveries | None, threads: Threads = INLINE) -> None:
         self.deliveries = deliveries
         self.threads = threads
 

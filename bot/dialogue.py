@@ -7,7 +7,6 @@ the bot escalates.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta, timezone
@@ -15,7 +14,7 @@ from datetime import timedelta, timezone
 from bot.engine import DecisionEngine, customer_value
 from bot.gaps import GapTracker
 from bot.replies import follow_up_message, holding_message
-from bot.store.threads import INLINE, StoreThreads
+from bot.threads import INLINE, Threads
 from bot.tickets import TicketDesk
 from bot.types import (
     Action, CardButton, Conversation, Decision, InboundMessage, Reason, Reply, Role, Trigger,
@@ -28,6 +27,7 @@ ANSWER_BUTTONS = (
     CardButton("not_helpful", "Not helpful"),
     CardButton("talk_to_person", "Talk to a person"),
 )
+DECIDING_THREADS = 8  # turns deciding at once (the Slack worker runs up to 8); they share the encoder's passes
 FALLBACK_TEXT = "Thanks for your message. Something went wrong on our side, so a person from our team will follow up here shortly."
 
 
@@ -48,11 +48,12 @@ class TurnResult:
 class Dialogue:
     """Handles customer messages; TicketDesk handles what agents do with the cards."""
 
-    def __init__(self, *, engine: DecisionEngine, desk: TicketDesk, gaps: GapTracker | None = None, replies_per_minute: int | None = None, threads: StoreThreads = INLINE) -> None:
+    def __init__(self, *, engine: DecisionEngine, desk: TicketDesk, gaps: GapTracker | None = None, replies_per_minute: int | None = None, threads: Threads = INLINE, deciding: Threads | None = None) -> None:
         self.engine = engine
         self.desk = desk
         self.store = desk.store
         self.threads = threads  # the turn's store calls run there, off the event loop
+        self.deciding = deciding or Threads(threads=DECIDING_THREADS, name="baton-decide")  # never the acks' threads
         self.gaps = gaps
         self.replies_per_minute = replies_per_minute
 
@@ -96,7 +97,7 @@ class Dialogue:
                 await self.desk.ensure_card(ticket=ticket)
             return TurnResult("relayed", ticket_id=ticket.id)
         text = next((t.text for t in reversed(history) if t.role == Role.CUSTOMER), message.text)
-        decision = await asyncio.to_thread(self.engine.decide, Conversation(text=text, history=history, author=message.author, ref=message.ref))
+        decision = await self.deciding.run(self.engine.decide, Conversation(text=text, history=history, author=message.author, ref=message.ref))
         _force_person(decision)
         saved = await self.threads.run(self.store.save_decision, conversation_id=row.id, message_id=None, decision=decision, input_text=message.text)
         ticket_id = await self._escalate(message=message, decision=decision, decision_id=saved.id, question=text)
@@ -113,7 +114,7 @@ class Dialogue:
         if conversation_row.human_active:
             return TurnResult("silent")
         conversation = Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref)
-        decision = await asyncio.to_thread(self.engine.decide, conversation)
+        decision = await self.deciding.run(self.engine.decide, conversation)
         row = await self.threads.run(self._record_decision, conversation_id=conversation_row.id, message_id=stored.id, decision=decision, text=message.text)
         if decision.action == Action.ANSWER:
             await self._answer(message=message, decision=decision, decision_id=row.id)
@@ -127,7 +128,7 @@ class Dialogue:
         await self.desk.mirror_customer_message(ticket=ticket, message=message)
         decision, change = None, None
         try:
-            decision = await asyncio.to_thread(self.engine.decide, Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref))
+            decision = await self.deciding.run(self.engine.decide, Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref))
             change = await self.desk.retriage(ticket=ticket, decision=decision)
         except Exception:
             log.exception("re-triage of a follow-up failed; the message is on the card", extra={"event_id": message.event_id})
@@ -189,7 +190,7 @@ class Dialogue:
         if prior is None:
             return None
         conversation = Conversation(text=message.text, history=tuple(history), author=message.author, ref=message.ref)
-        decision = await asyncio.to_thread(self.engine.decide, conversation)
+        decision = await self.deciding.run(self.engine.decide, conversation)
         if prior.action == Action.ANSWER.value and decision.action == Action.ANSWER:
             await self._answer(message=message, decision=decision, decision_id=prior.id)
             return TurnResult("answered", decision, decision_id=prior.id)

@@ -20,7 +20,7 @@ from bot.rules import Rules
 from bot.store.models import TicketRow
 from bot.store.durable import Deliveries
 from bot.store.repo import ClaimResult, Store, new_ticket_id
-from bot.store.threads import INLINE, StoreThreads
+from bot.threads import INLINE, Threads
 from bot.types import ConversationRef, Decision, InboundMessage, Reply, Role, utcnow
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class ActionResult:
 class TicketDesk:
     """The only place tickets change state; adapters call it for every card action."""
 
-    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, clock=utcnow, deliveries: Deliveries | None = None, threads: StoreThreads = INLINE) -> None:
+    def __init__(self, *, store: Store, rules: Rules, outboxes: OutboxRouter, clock=utcnow, deliveries: Deliveries | None = None, threads: Threads = INLINE) -> None:
         self.store = store
         self.rules = rules
         self.outboxes = outboxes

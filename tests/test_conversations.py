@@ -23,10 +23,10 @@ async def test_a_teammate_writing_in_a_customers_thread_takes_it_over_and_the_bo
     escalated = await core.conversations.receive(message=said("Someone hacked my account and changed our bank details", by=CUSTOMER))
     assert escalated.status == "escalated"
     key = said("", by=CUSTOMER).ref.key
-    assert not core.conversations.bot_may_reply(conversation_id=key)  # a ticket is open: no 'working' sign
+    assert not (await core.conversations.bot_may_reply(conversation_id=key))  # a ticket is open: no 'working' sign
     reply = said("Hi Casey, I'm on it: locking the account now.", by=TEAMMATE)
-    assert core.conversations.is_takeover(conversation_id=key, author=TEAMMATE)
-    assert not core.conversations.is_takeover(conversation_id=key, author=CUSTOMER)
+    assert (await core.conversations.is_takeover(conversation_id=key, author=TEAMMATE))
+    assert not (await core.conversations.is_takeover(conversation_id=key, author=CUSTOMER))
     await core.conversations.take_over(conversation_id=key, author=TEAMMATE, text=reply.text, platform_message_id=reply.message_id)
     assert recording.of_kind("card_thread")[-1].payload == "Dana replied in the customer's thread: Hi Casey, I'm on it: locking the account now."
     history = core.reads.chat(conversation_id=key, history_limit=50)
@@ -34,7 +34,7 @@ async def test_a_teammate_writing_in_a_customers_thread_takes_it_over_and_the_bo
     assert core.reads.ticket(ticket_id=escalated.ticket_id).first_agent_reply_at is not None
     replies_before = len(recording.replies())
     await core.desk.resolve(ticket_id=escalated.ticket_id, agent_id="U-staff")
-    assert core.conversations.bot_may_reply(conversation_id=key)
+    assert (await core.conversations.bot_may_reply(conversation_id=key))
     answered = await core.conversations.receive(message=said("How do I add my company logo to invoices?", by=CUSTOMER))
     assert answered.status == "answered" and len(recording.replies()) == replies_before + 1
 
@@ -43,20 +43,20 @@ async def test_a_person_from_another_organisation_never_takes_a_thread_over(core
     await core.conversations.receive(message=said("How do I add my company logo to invoices?", by=CUSTOMER, thread="t2"))
     partner = Person(platform_id="U-other", display_name="Robin", external=True)
     key = said("", by=CUSTOMER, thread="t2").ref.key
-    assert not core.conversations.is_takeover(conversation_id=key, author=partner)
-    assert core.conversations.bot_may_reply(conversation_id=key)
+    assert not (await core.conversations.is_takeover(conversation_id=key, author=partner))
+    assert (await core.conversations.bot_may_reply(conversation_id=key))
 
 
 async def test_a_thread_nobody_wrote_in_yet_has_nobody_to_take_over_from(core):
     key = said("", by=CUSTOMER, thread="t-new").ref.key
-    assert not core.conversations.is_takeover(conversation_id=key, author=TEAMMATE)
-    assert core.conversations.bot_may_reply(conversation_id=key) and not core.conversations.is_known(conversation_id=key)
+    assert not (await core.conversations.is_takeover(conversation_id=key, author=TEAMMATE))
+    assert (await core.conversations.bot_may_reply(conversation_id=key)) and not core.conversations.is_known(conversation_id=key)
 
 
 async def test_the_customer_writing_again_is_never_a_takeover(core):
     await core.conversations.receive(message=said("How do I add my company logo to invoices?", by=TEAMMATE, thread="t3"))
     again = said("And how do I connect Slack?", by=TEAMMATE, thread="t3")  # a teammate who is this thread's customer
-    assert not core.conversations.is_takeover(conversation_id=again.ref.key, author=TEAMMATE)
+    assert not (await core.conversations.is_takeover(conversation_id=again.ref.key, author=TEAMMATE))
     assert (await core.conversations.receive(message=again)).status == "answered"
 
 

@@ -11,7 +11,7 @@ import pytest
 from bot.app import build_core
 from bot.outbox import OutboxRouter
 from bot.settings import Settings
-from bot.store.threads import INLINE, StoreThreads
+from bot.threads import INLINE, Threads
 from bot.types import ConversationRef, InboundMessage, Person
 
 REQUEST = contextvars.ContextVar("request", default="none")
@@ -24,7 +24,7 @@ QUESTIONS = [
 
 
 async def test_pooled_calls_run_on_store_threads_with_the_callers_context():
-    threads = StoreThreads(threads=2)
+    threads = Threads(threads=2)
     REQUEST.set("turn-7")
     try:
         name, seen = await threads.run(lambda: (threading.current_thread().name, REQUEST.get()))
@@ -36,11 +36,11 @@ async def test_pooled_calls_run_on_store_threads_with_the_callers_context():
     finally:
         threads.close()
     with pytest.raises(ValueError):
-        StoreThreads(threads=-1)
+        Threads(threads=-1)
 
 
 async def test_while_one_call_blocks_the_loop_goes_on():
-    threads = StoreThreads(threads=2)
+    threads = Threads(threads=2)
     release = threading.Event()
     try:
         blocked = asyncio.ensure_future(threads.run(release.wait, 5))
@@ -57,7 +57,7 @@ async def test_while_one_call_blocks_the_loop_goes_on():
 
 def test_store_threads_default_to_the_database(tmp_path):
     assert Settings(_env_file=None, home=tmp_path).effective_store_threads == 0
-    assert Settings(_env_file=None, home=tmp_path, database_url="postgresql+psycopg://db/baton").effective_store_threads == 8
+    assert Settings(_env_file=None, home=tmp_path, database_url="postgresql+psycopg://db/baton").effective_store_threads == 4
     assert Settings(_env_file=None, home=tmp_path, store_threads=3).effective_store_threads == 3
 
 

@@ -67,8 +67,8 @@ class MessageHandler:
     async def _first_time(self, key: str, delivery: str | None) -> bool:
         """Persisted dedupe: message+app_mention twins stop here. The inbox item that marked a
         key may pass again (it is being recovered after a crash). Database calls of the worker
-        loop run on threads: a round trip to the database never holds up other turns."""
-        return await asyncio.to_thread(self.conversations.first_time, key=key, platform="slack", owner=delivery)
+        loop run where the core runs store calls (threads on PostgreSQL)."""
+        return await self.conversations.first_time(key=key, platform="slack", owner=delivery)
 
     def _is_queue_channel(self, channel: str) -> bool:
         return channel in self.queue_channels or channel in self.outbox.card_channels
@@ -84,13 +84,13 @@ class MessageHandler:
             return False
         author = await self.directory.person(user_id=post.user, user_team=post.user_team, home_team=home_team, profile=post.profile)
         key = convert.conversation_ref(post=post).key
-        if post.is_reply and await asyncio.to_thread(self.conversations.is_takeover, conversation_id=key, author=author):
+        if post.is_reply and await self.conversations.is_takeover(conversation_id=key, author=author):
             async with self.turns.lock(key):
                 await self.conversations.take_over(conversation_id=key, author=author, text=post.text, platform_message_id=post.ts)
             return False
         if post.ext_shared and not author.external:
             return False
-        if await asyncio.to_thread(self.conversations.bot_may_reply, conversation_id=key):
+        if await self.conversations.bot_may_reply(conversation_id=key):
             await self._react("reactions_add", post)
         group = key if post.is_reply else f"{post.channel}:top-level"  # quick new posts join the first one's thread
         self.turns.add(group=group, author=post.user, item=(post, author))
