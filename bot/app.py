@@ -25,7 +25,7 @@ from bot.store.db import make_engine, migrate
 from bot.inbox import Inbox
 from bot.store.durable import Deliveries
 from bot.store.repo import Store
-from bot.threads import Threads
+from bot.threads import INLINE, Threads
 from bot.tickets import TicketDesk
 from bot.types import utcnow
 from knowledge.batching import GroupEncoder
@@ -49,6 +49,7 @@ class Core:
     knowledge: Any = None
     encoder: Any = None
     inbox: Inbox | None = None
+    threads: Threads = INLINE  # where the worker loops' blocking store calls run (the store threads)
 
 
 class KnowledgeSearcher:
@@ -135,7 +136,7 @@ def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, cloc
     conversations = Conversations(store=store, desk=desk, dialogue=dialogue)
     return Core(
         settings=settings, rules=rules, store=store, engine=decision_engine, desk=desk, dialogue=dialogue, outboxes=router,
-        conversations=conversations, reads=Reads(store=store), knowledge=index, encoder=encoder, inbox=Inbox(engine=engine_db, owner=settings.instance_name),
+        conversations=conversations, reads=Reads(store=store), knowledge=index, encoder=encoder, inbox=Inbox(engine=engine_db, owner=settings.instance_name), threads=threads,
     )
 
 

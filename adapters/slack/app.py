@@ -246,7 +246,7 @@ def build_adapter(*, core: Core, settings: Settings, options: SlackOptions | Non
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     bolt = bolt_app(client=client, secret=secret)
     worker = Worker()
-    inbox = SlackInbox(inbox=core.inbox, handlers=inbox_handlers(messages=messages, actions=actions))
+    inbox = SlackInbox(inbox=core.inbox, threads=core.threads, handlers=inbox_handlers(messages=messages, actions=actions))
     register_listeners(bolt=bolt, messages=messages, actions=actions, worker=worker, inbox=inbox)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     return SlackAdapter(bolt=bolt, outbox=outbox, messages=messages, actions=actions, worker=worker, inbox=inbox, signing_secret=secret, app_token=app_token)

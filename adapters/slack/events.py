@@ -15,7 +15,6 @@ Routing of a person's new message:
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
@@ -106,21 +105,21 @@ class MessageHandler:
         try:
             status = await self._decide(first=first, posts=posts, author=author, deliveries=deliveries)
         except Exception as exc:
-            await asyncio.to_thread(self._give_back, deliveries, error=type(exc).__name__)
+            await self.core.threads.run(self._give_back, deliveries, error=type(exc).__name__)
             raise
         finally:
             for post in posts:
                 await self._react("reactions_remove", post)
         if status in ("retry", "undelivered"):  # the inbox runs it again (a timed-out post may still land)
-            await asyncio.to_thread(self._give_back, deliveries, error=f"turn {status}")
+            await self.core.threads.run(self._give_back, deliveries, error=f"turn {status}")
         else:
-            await asyncio.to_thread(self._finish, deliveries)
+            await self.core.threads.run(self._finish, deliveries)
 
     async def _decide(self, *, first: convert.SlackPost, posts: list[convert.SlackPost], author: Any, deliveries: list[str]) -> str:
         permalink = await self.directory.permalink(channel=first.channel, ts=first.root)
         channel_name = await self.directory.channel_name(first.channel)
         ref = convert.conversation_ref(post=first, permalink=permalink, channel_name=channel_name)
-        retry_later = self.core.inbox is not None and await asyncio.to_thread(self.core.inbox.may_retry, keys=deliveries)
+        retry_later = self.core.inbox is not None and await self.core.threads.run(self.core.inbox.may_retry, keys=deliveries)
         async with self.turns.lock(ref.key):
             result = await self.core.conversations.receive(message=convert.inbound(posts=posts, author=author, ref=ref), retry_later=retry_later)
         log.info("slack turn %s: %s", first.event_id, result.status)

@@ -22,6 +22,7 @@ from typing import Any
 from slack_bolt.response import BoltResponse
 
 from bot.inbox import Accepted, Inbox, sweep_forever
+from bot.threads import INLINE, Threads
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -38,8 +39,9 @@ def event_key(body: dict) -> str | None:
 class SlackInbox:
     """The Slack side of the inbox: the storing middleware, processing, and the recovery sweep."""
 
-    def __init__(self, *, inbox: Inbox, handlers: dict[str, Handler], sweep_seconds: float = 15.0) -> None:
+    def __init__(self, *, inbox: Inbox, handlers: dict[str, Handler], threads: Threads = INLINE, sweep_seconds: float = 15.0) -> None:
         self.inbox = inbox
+        self.threads = threads  # where the worker loop's inbox calls run (the core's store threads)
         self.handlers = handlers  # by row kind: "event", and one per kind of interaction
         self.sweep_seconds = sweep_seconds
         self._sweeper: asyncio.Task | None = None
@@ -76,18 +78,18 @@ class SlackInbox:
 
     async def process(self, *, key: str, restarted: bool = False) -> None:
         """Lease one stored event or interaction and run its handler; runs on the worker loop
-        (its database calls on threads, so the loop goes on with other turns meanwhile)."""
-        row = await asyncio.to_thread(self._lease, key=key, restarted=restarted)
+        (its database calls where the core runs store calls: threads on PostgreSQL, inline on SQLite)."""
+        row = await self.threads.run(self._lease, key=key, restarted=restarted)
         if row is None:
             return  # finished, or another process is on it
         try:
             deferred = await self.handlers[row.kind](dict(row.payload), key)
         except Exception as exc:
             log.exception("slack event %s failed; it will be retried", key)
-            await asyncio.to_thread(self.inbox.give_back, key=key, error=type(exc).__name__)
+            await self.threads.run(self.inbox.give_back, key=key, error=type(exc).__name__)
             return
         if not deferred:
-            await asyncio.to_thread(self.inbox.finish, keys=[key])
+            await self.threads.run(self.inbox.finish, keys=[key])
 
     def _lease(self, *, key: str, restarted: bool):
         """The stored row of ``key``, leased to this process; None when finished or leased elsewhere."""
