@@ -11,7 +11,9 @@ post in its thread, with how many turns per second the replicas finished.
     python benchmarks/load.py --postgres URL --database-rtt-ms 1 # PostgreSQL a network hop away
 
 ``--database-rtt-ms`` puts benchmarks/latency_proxy.py between the bot and PostgreSQL, as a
-managed database in another zone would be; the round trip it measured is printed.
+managed database in another zone would be; the round trip it measured is printed. The proxy
+listens on 127.0.0.1, so the bot is given the store threads a server on another host gets by
+default (``BATON_STORE_THREADS=4``) unless the variable is set.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -121,12 +124,15 @@ async def main(*, events: int, rate: float, database_url: str | None, replicas: 
     with delayed(database_url, rtt_ms=rtt_ms) as bot_database_url:
         if rtt_ms:
             print(f"database round trip through the latency proxy: {measured_rtt_ms(bot_database_url):.2f} ms (SELECT 1, mean of 50)")
-        await _run(events=events, rate=rate, database_url=database_url, bot_database_url=bot_database_url, replicas=replicas, warmup=warmup, home=home)
+        extra = {"BATON_STORE_THREADS": os.environ.get("BATON_STORE_THREADS", "4")} if rtt_ms else {}
+        await _run(events=events, rate=rate, database_url=database_url, bot_database_url=bot_database_url, replicas=replicas, warmup=warmup, home=home, extra=extra)
 
 
-async def _run(*, events: int, rate: float, database_url: str, bot_database_url: str, replicas: int, warmup: int, home: Path) -> None:
+async def _run(*, events: int, rate: float, database_url: str, bot_database_url: str, replicas: int, warmup: int, home: Path, extra: dict[str, str]) -> None:
     async with SlackStandIn(users=customers(events + warmup)) as standin:
-        env = bot_env(standin=standin, home=home, database_url=bot_database_url)
+        env = bot_env(standin=standin, home=home, database_url=bot_database_url, extra=extra)
+        if "BATON_STORE_THREADS" in env or "BATON_STORE_THREADS" in os.environ:
+            print(f"store threads: {env.get('BATON_STORE_THREADS', os.environ.get('BATON_STORE_THREADS'))}")
         bots = [BotProcess(port=free_port(), env=env, name=f"load-replica-{n + 1}", log_path=home / f"baton-{n + 1}.log") for n in range(replicas)]
         for bot in bots:
             await bot.start()

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", description="json, text, or auto: JSON lines for `baton serve`, text for the other commands.")
     instance: str = Field(default="", description="This process's stable name among replicas (default host:port); it takes back its own unfinished events after a restart.")
     reply_limit_per_minute: int = Field(default=6, ge=1, description="Bot replies per conversation per minute; past it the conversation goes to a person.")
-    store_threads: int | None = Field(default=None, ge=0, le=64, description="Threads the customer turns' database calls run on, off the event loops (0: on the loop; default 4 on PostgreSQL, 0 on SQLite).")
+    store_threads: int | None = Field(default=None, ge=0, le=64, description="Threads the customer turns' database calls run on, off the event loops (0: on the loop; default 4 for a PostgreSQL server on another host, else 0).")
     encoder_process: bool = Field(default=True, description="Run the embedding model's forward passes in a child process, away from the turns' GIL (off: in this process).")
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias=_alias("SLACK_BOT_TOKEN", "BATON_SLACK_BOT_TOKEN"))
@@ -129,13 +129,19 @@ class Settings(BaseSettings):
 
     @property
     def effective_store_threads(self) -> int:
-        """Store threads: as set, else 4 on PostgreSQL (a round trip away) and 0 on SQLite (a local
-        file with one writer, where a thread hop costs more CPU than the call it frees the loop of).
-        More threads overlap more round trips but slow the acks down (they share one GIL): see
-        docs/reliability.md for the figures behind 4."""
+        """Store threads: as set, else 4 for a PostgreSQL server on another host (round trips of a
+        millisecond or more, which threads overlap) and 0 for SQLite or a server on this host (round
+        trips of a tenth of a millisecond: there the extra threads only compete with the acks for
+        the GIL and the cores). docs/reliability.md has the figures behind both."""
         if self.store_threads is not None:
             return self.store_threads
-        return 0 if self.effective_database_url.startswith("sqlite") else 4
+        url = self.effective_database_url
+        if url.startswith("sqlite"):
+            return 0
+        from sqlalchemy.engine import make_url
+
+        host = make_url(url).host or ""
+        return 0 if host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/") else 4
 
     @property
     def instance_name(self) -> str:

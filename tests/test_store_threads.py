@@ -55,9 +55,11 @@ async def test_while_one_call_blocks_the_loop_goes_on():
         threads.close()
 
 
-def test_store_threads_default_to_the_database(tmp_path):
+def test_store_threads_default_to_where_the_database_is(tmp_path):
     assert Settings(_env_file=None, home=tmp_path).effective_store_threads == 0
-    assert Settings(_env_file=None, home=tmp_path, database_url="postgresql+psycopg://db/baton").effective_store_threads == 4
+    assert Settings(_env_file=None, home=tmp_path, database_url="postgresql+psycopg://u:p@db.internal:5432/baton").effective_store_threads == 4
+    for local in ("postgresql+psycopg://u:p@127.0.0.1:5432/baton", "postgresql+psycopg://u:p@localhost/baton", "postgresql+psycopg:///baton"):
+        assert Settings(_env_file=None, home=tmp_path, database_url=local).effective_store_threads == 0
     assert Settings(_env_file=None, home=tmp_path, store_threads=3).effective_store_threads == 3
 
 
