@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.conversations import Conversations
 from bot.detectors import Detectors
-from bot.dialogue import Dialogue
+from bot.dialogue import DECIDING_THREADS, Dialogue
 from bot.engine import DecisionEngine
 from bot.gaps import GapTracker
 from bot.llm import wrap_engine
@@ -132,8 +132,9 @@ def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, cloc
     router = outboxes or OutboxRouter()
     threads = Threads(threads=settings.effective_store_threads)
     desk = TicketDesk(store=store, rules=rules, outboxes=router, clock=clock, deliveries=Deliveries(engine=engine_db), threads=threads)
-    dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store), replies_per_minute=settings.reply_limit_per_minute, threads=threads)
-    conversations = Conversations(store=store, desk=desk, dialogue=dialogue)
+    dialogue = Dialogue(engine=decision_engine, desk=desk, gaps=GapTracker(store=store), replies_per_minute=settings.reply_limit_per_minute,
+                        threads=threads, deciding=Threads(threads=DECIDING_THREADS, name="baton-decide"))
+    conversations = Conversations(store=store, desk=desk, dialogue=dialogue, threads=threads)
     return Core(
         settings=settings, rules=rules, store=store, engine=decision_engine, desk=desk, dialogue=dialogue, outboxes=router,
         conversations=conversations, reads=Reads(store=store), knowledge=index, encoder=encoder, inbox=Inbox(engine=engine_db, owner=settings.instance_name), threads=threads,

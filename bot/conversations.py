@@ -21,6 +21,7 @@ from typing import Any
 from bot.dialogue import Dialogue, TurnResult
 from bot.ops.feedback import record_customer_feedback, record_review
 from bot.store.repo import Store
+from bot.threads import INLINE, Threads
 from bot.tickets import TicketDesk
 from bot.types import InboundMessage, Person, Role, utcnow
 
@@ -39,11 +40,11 @@ class QueueChannel:
 class Conversations:
     """The one door adapters use for conversation state and the policy that reads it."""
 
-    def __init__(self, *, store: Store, desk: TicketDesk, dialogue: Dialogue) -> None:
+    def __init__(self, *, store: Store, desk: TicketDesk, dialogue: Dialogue, threads: Threads = INLINE) -> None:
         self._store = store
         self._desk = desk
         self._dialogue = dialogue
-        self._threads = dialogue.threads  # the look-ups made on every event run where the turn's store calls run
+        self._threads = threads  # the look-ups made on every event run where the turn's store calls run
 
     # --- customer turns ----------------------------------------------------------------------
 
