@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime, Engine
+from sqlalchemy import JSON, Column, DateTime, Engine, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from bot.types import utcnow
 
@@ -80,10 +80,8 @@ class Deliveries:
             return before
 
     def sent(self, *, key: str, result: dict) -> None:
-        """The platform accepted the post: keep what it returned (message id, card reference)."""
-        with self._session() as session:
-            row = session.get(DeliveryRow, key)
-            if row is not None:
-                row.result, row.sent_at = dict(result), utcnow()
-                session.add(row)
-                session.commit()
+        """The platform accepted the post: keep what it returned (message id, card reference).
+        One UPDATE, no read first: it runs twice in most turns."""
+        statement = update(DeliveryRow).where(col(DeliveryRow.key) == key).values(result=dict(result), sent_at=utcnow())
+        with self.engine.begin() as connection:
+            connection.execute(statement)
