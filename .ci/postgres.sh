@@ -10,7 +10,9 @@
 # goes to stderr. Idempotent: when the cluster is already running it just prints the line again.
 set -euo pipefail
 
-STATE_DIR="${BATON_PG_DIR:-${TMPDIR:-/tmp}/baton-postgres}"
+# One cluster per checkout: a benchmark's `stop` in one clone never stops a CI run in another.
+CHECKOUT="$(cd "$(dirname "$0")/.." && pwd)"
+STATE_DIR="${BATON_PG_DIR:-${TMPDIR:-/tmp}/baton-postgres-$(printf '%s' "$CHECKOUT" | cksum | cut -d' ' -f1)}"
 DB_NAME="baton_test"
 PG_USER="postgres"
 
