@@ -3,15 +3,15 @@
 Two kinds of blocking work run in a customer turn, each on a pool of its own:
 
 * **store calls** (SQLAlchemy sessions). Called on an event loop, every query and commit holds up
-  everything else on that loop. With PostgreSQL a round trip away (2.5 ms in
-  ``benchmarks/load.py --database-rtt-ms 1``) one process decided 6.2 turns a second with its
-  store calls on the loop, 20.4 with them on 4 store threads (the default) and 24.0 on 8. On
-  SQLite, a local file with
-  one writer, a thread hop costs more CPU than the call it frees the loop of, so store calls run
-  inline there (``Settings.effective_store_threads``).
+  everything else on that loop. With PostgreSQL a round trip away (2.6 ms in
+  ``benchmarks/load.py --database-rtt-ms 1``) one process decided 5.2 turns a second with its
+  store calls on the loop and 17.7 with them on 4 store threads. On SQLite or a server on the same
+  host a round trip is a tenth of a millisecond: a thread hop costs more than it frees, and the
+  extra threads slow the acks down, so store calls run inline there
+  (``Settings.effective_store_threads``; docs/reliability.md has the figures).
 * **decisions** (the engine: an embedding, the category model, the search). They wait for the
-  encoder's shared forward passes; on a pool of their own they never take the threads that the
-  web server's acks use (``asyncio.to_thread``'s default pool).
+  encoder's shared forward passes, so they get a pool sized for the turns decided at once (8)
+  rather than the loop's default pool (6 threads on 2 cores), which other blocking calls share.
 
 One conversation's calls stay in order: each is awaited before the next. ``Threads(threads=0)``
 runs calls inline, on the caller's thread: for components built on their own (tests, tools).

@@ -2,7 +2,8 @@
 
 Each turn embeds one message, on a worker thread. One message costs about 10 ms on this
 machine's CPU, eight together about 33 ms (4 ms each): most of a small pass is per-call
-overhead, and it holds the GIL that the rest of the process needs. :class:`GroupEncoder` lets
+overhead, wherever the pass runs (in this process, or in the encoder's child process,
+knowledge/encoder_process.py, where ``baton serve`` runs it). :class:`GroupEncoder` lets
 the threads that ask while a pass is running wait for the next pass, which then encodes all of
 them in one batch (group commit, as databases do for log writes). A lone request never waits
 for company: it starts at once when no pass is running, so a quiet bot is as fast as before.

@@ -23,7 +23,6 @@ retry owner) and the next call starts a fresh child.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import select
 import struct
@@ -40,15 +39,13 @@ from knowledge.embedding import EncoderUnavailable, load_encoder
 
 __all__ = ["EncoderProcess"]
 
-log = logging.getLogger(__name__)
-
 _LENGTH = struct.Struct(">I")
 _START_TIMEOUT = 120.0  # seconds for the child to load the model and say hello
 _PASS_TIMEOUT = 60.0  # seconds for one answer; a longer silence means the child is stuck
 
 
 class EncoderProcess:
-    """An encoder whose forward passes run in a child process (started on first use)."""
+    """An encoder whose forward passes run in a child process (started here, replaced when it dies)."""
 
     def __init__(self, *, model_dir: Path | None = None, pass_timeout: float = _PASS_TIMEOUT) -> None:
         self.model_dir = model_dir
@@ -69,10 +66,10 @@ class EncoderProcess:
             return np.zeros((0, self.dim), dtype=np.float32)
         body = json.dumps({"texts": texts, "batch_size": int(batch_size)}).encode()
         with self._lock:
-            child = self._child if self._child is not None and self._child.poll() is None else None
-            if child is None:
+            if self._child is None or self._child.poll() is not None:
+                self._stop()  # a child that died: close its pipes before starting the next
                 self._start()
-                child = self._child
+            child = self._child
             try:
                 _write_frame(child.stdin, body)
                 status, payload = _read_answer(child.stdout, timeout=self.pass_timeout)
