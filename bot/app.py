@@ -19,7 +19,8 @@ from bot.gaps import GapTracker
 from bot.llm import wrap_engine
 from bot.outbox import OutboxRouter
 from bot.reads import Reads
-from bot.rules import Rules, load_rules
+from bot.language import LanguageDetector, knowledge_languages
+from bot.rules import Rules, RulesError, load_rules
 from bot.settings import Settings
 from bot.store.db import make_engine, migrate
 from bot.inbox import Inbox
@@ -81,7 +82,24 @@ def build_models(*, rules: Rules, knowledge_index: Any, encoder: Any, cache_dir:
 
     detectors = Detectors(sentiment_threshold=rules.thresholds.sentiment) if rules.thresholds.sentiment is not None else Detectors()
     shared = GroupEncoder(encoder=encoder) if encoder is not None else None  # concurrent turns share forward passes
-    return DecisionEngine(rules=rules, detectors=detectors, intents=intents, knowledge=knowledge, knowledge_size=size, encoder=shared)
+    language = LanguageDetector(known=rules.languages.answer_in or written_in(rules=rules, knowledge_index=knowledge_index))
+    return DecisionEngine(rules=rules, detectors=detectors, intents=intents, knowledge=knowledge, knowledge_size=size, encoder=shared, language=language)
+
+
+def written_in(*, rules: Rules, knowledge_index: Any) -> tuple[str, ...]:
+    """The languages the knowledge base's passages and the categories' examples are written in."""
+    texts = [p.text for p in knowledge_index.passages] if knowledge_index is not None else []
+    texts += [example for category in rules.categories for example in category.examples]
+    languages = knowledge_languages(texts)
+    log.info("the bot answers in %s (detected from the knowledge base and the categories' examples)", ", ".join(languages))
+    return languages
+
+
+def check_multilingual(*, rules: Rules, settings: Settings) -> None:
+    """``languages.multilingual`` needs a language model: quoted knowledge-base text cannot change language."""
+    if rules.languages.multilingual and not settings.llm_enabled:
+        raise RulesError(path=settings.rules, problems=["languages.multilingual is on, but no language model is configured (set OPENAI_API_KEY or "
+                                                         "OPENAI_BASE_URL): the offline engine only quotes the knowledge base in its own language"])
 
 
 def load_knowledge(*, settings: Settings, encoder: Any, progress: bool = False) -> Any:
@@ -122,6 +140,7 @@ def load_run_encoder(*, settings: Settings) -> Any:
 def build_core(*, settings: Settings, outboxes: OutboxRouter | None = None, clock=utcnow, progress: bool = False) -> Core:
     """Everything the bot needs, validated up front (a bad rules file fails here, clearly)."""
     rules = load_rules(path=settings.rules)
+    check_multilingual(rules=rules, settings=settings)
     engine_db = make_engine(url=settings.effective_database_url)
     migrate(engine=engine_db)
     store = Store(engine=engine_db)

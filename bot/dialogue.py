@@ -211,7 +211,7 @@ class Dialogue:
         if decision_id is not None and ticket.decision_id != decision_id:  # another replica's ticket: this message joins it
             await self.desk.mirror_customer_message(ticket=ticket, message=message)
             return ticket.id
-        if self.gaps is not None and decision.missing_knowledge and Reason.LOW_CONFIDENCE in decision.reasons:
+        if self.gaps is not None and decision.missing_knowledge and Reason.LOW_CONFIDENCE in decision.reasons and not decision.language:  # another language is no knowledge gap
             await self.threads.run(self.gaps.record, question=question or message.text, ticket_id=ticket.id)
         await self._require_card(ticket, retry_later=retry_later)
         await self._hold_once_visible(message=message, decision=decision, decision_id=decision_id, ticket=ticket)

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
+from bot.language import LanguageDetector, LanguageGuess, language_name
 from bot.replies import extractive_answer, format_minutes
 from bot.rules import PRIORITIES, Category, Rules
 from bot.summary import summarise
@@ -51,8 +52,9 @@ _ESCALATING_POLICY_PRIORITY = {"security": "high", "account_access": "high", "le
 class DecisionEngine:
     """Combines category matching, knowledge search and signal detectors under the rules."""
 
-    def __init__(self, *, rules: Rules, detectors: SignalDetector, intents: IntentMatcher | None = None, knowledge: KnowledgeSearch | None = None, knowledge_size: int = 0, encoder: Any = None) -> None:
+    def __init__(self, *, rules: Rules, detectors: SignalDetector, intents: IntentMatcher | None = None, knowledge: KnowledgeSearch | None = None, knowledge_size: int = 0, encoder: Any = None, language: LanguageDetector | None = None) -> None:
         self.rules = rules
+        self.language = language
         self.detectors = detectors
         self.intents = intents if rules.categories else None
         self.knowledge = knowledge if knowledge_size else None
@@ -69,8 +71,11 @@ class DecisionEngine:
         guess, best, category = self._categorise(conversation.text, vector)
         hits = self._search(query, vector)
         triggers = self._triggers(conversation=conversation, value=value, guess=guess, best=best, category=category, hits=hits)
+        foreign = self.language.foreign(conversation.text) if self.language is not None else None
+        if foreign is not None:
+            triggers.append(language_trigger(foreign=foreign, known=self.language.known, multilingual=self.rules.languages.multilingual))
         triggers, mild = _gate_mild_anger(triggers=triggers, strong=-self.rules.thresholds.strong_sentiment, answerable=_answerable(category))
-        decision = self._assemble(conversation=conversation, value=value, guess=guess, category=category, hits=hits, triggers=triggers)
+        decision = self._assemble(conversation=conversation, value=value, guess=guess, category=category, hits=hits, triggers=triggers, language=foreign.code if foreign else None)
         if mild is not None:
             decision.scores["mild_negativity"] = float(mild.score or 0.0)
         decision.latency_ms = (time.perf_counter() - started) * 1000
@@ -137,11 +142,11 @@ class DecisionEngine:
             return Trigger(Reason.LOW_CONFIDENCE, "no ticket category matches this message", evidence, best.confidence, "out_of_scope")
         return knowledge_trigger
 
-    def _assemble(self, *, conversation: Conversation, value: CustomerValue, guess: CategoryGuess, category: Category | None, hits: Any, triggers: list[Trigger]) -> Decision:
+    def _assemble(self, *, conversation: Conversation, value: CustomerValue, guess: CategoryGuess, category: Category | None, hits: Any, triggers: list[Trigger], language: str | None) -> Decision:
         automation = category.automation if category else Automation.AI_ANSWER
         sources = _sources(hits)
         escalate = bool(triggers) or automation != Automation.AI_ANSWER
-        decision = Decision(action=Action.ESCALATE if escalate else Action.ANSWER, triggers=triggers, category=guess, automation=automation, sources=sources, tier=value.tier, rules_version=self.rules.label)
+        decision = Decision(action=Action.ESCALATE if escalate else Action.ANSWER, triggers=triggers, category=guess, automation=automation, sources=sources, tier=value.tier, language=language, rules_version=self.rules.label)
         decision.missing_knowledge = any(t.kind == "missing_knowledge" for t in triggers) or not sources
         decision.confidence = _confidence(guess=guess, hits=hits, has_categories=self.intents is not None)
         decision.scores = _scores(guess=guess, hits=hits)
@@ -194,6 +199,19 @@ def _matched_by(*, org: Any, person: Person) -> str | None:
     if person.organisation and person.organisation in org.teams_tenants:
         return f"Teams tenant {person.organisation}"
     return None
+
+
+def language_trigger(*, foreign: LanguageGuess, known: tuple[str, ...], multilingual: bool) -> Trigger:
+    """Low confidence: the message is in a language the knowledge base is not written in.
+
+    Of kind ``other_language`` when the rules let a language model answer in it (a verified
+    answer resolves it), else ``unsupported_language`` (always a person).
+    """
+    evidence = (f"language {foreign.code} with confidence {foreign.confidence:.2f}", f"knowledge base in {', '.join(known)}")
+    if multilingual:
+        return Trigger(Reason.LOW_CONFIDENCE, f"written in {foreign.name} ({foreign.code}); only a verified answer in {foreign.name} may reply", evidence, foreign.confidence, "other_language")
+    names = " and ".join(language_name(code) for code in known)
+    return Trigger(Reason.LOW_CONFIDENCE, f"written in {foreign.name} ({foreign.code}); the bot answers in {names} only", evidence, foreign.confidence, "unsupported_language")
 
 
 def _answerable(category: Category | None) -> bool:
@@ -319,6 +337,17 @@ def recommendation(*, decision: Decision, draft: str | None = None) -> tuple[str
 
 
 def _recommendation(*, decision: Decision, hits: Any, query: str, category: Category | None) -> tuple[str, str]:
+    """A draft for the agent and an internal action; for a message in another language the
+    action starts by saying which language to reply in."""
+    reply, action = _recommendation_by_reason(decision=decision, hits=hits, query=query, category=category)
+    if decision.language:
+        name = language_name(decision.language)
+        note = f"The customer wrote in {name}: reply in {name} (the bot answers only in the knowledge base's languages, and any draft here is in them)."
+        action = f"{note} {action}" if set(decision.reasons) - {Reason.LOW_CONFIDENCE} else note
+    return reply, action
+
+
+def _recommendation_by_reason(*, decision: Decision, hits: Any, query: str, category: Category | None) -> tuple[str, str]:
     """A draft for the agent (never a policy instruction for the customer) and an internal action."""
     reasons = set(decision.reasons)
     window = format_minutes(decision.sla_first_response_minutes)

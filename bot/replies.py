@@ -69,8 +69,37 @@ def extractive_answer(*, query: str, passage_text: str, source: Source) -> str:
     return f"{quoted}\n\nSource: {cite(source)}"
 
 
+# What a customer who wrote in another language reads while a person takes over: one fixed
+# sentence per language (written by us, not machine-made), so the bot never replies in a
+# language the customer did not use. A language not listed gets the English message.
+HOLDING_TRANSLATED = {
+    "de": "Danke für Ihre Nachricht. Eine Person aus unserem Team übernimmt und antwortet Ihnen hier so bald wie möglich.",
+    "fr": "Merci pour votre message. Une personne de notre équipe prend le relais et vous répondra ici dès que possible.",
+    "es": "Gracias por su mensaje. Una persona de nuestro equipo se encargará y le responderá aquí lo antes posible.",
+    "pt": "Obrigado pela sua mensagem. Uma pessoa da nossa equipe vai assumir e responder aqui o mais rápido possível.",
+    "it": "Grazie per il suo messaggio. Una persona del nostro team se ne occuperà e le risponderà qui al più presto.",
+    "nl": "Bedankt voor uw bericht. Iemand van ons team neemt het over en antwoordt u hier zo snel mogelijk.",
+    "pl": "Dziękujemy za wiadomość. Osoba z naszego zespołu przejmie sprawę i odpowie tutaj najszybciej, jak to możliwe.",
+    "sv": "Tack för ditt meddelande. En person i vårt team tar över och svarar dig här så snart som möjligt.",
+    "da": "Tak for din besked. En person fra vores team overtager og svarer dig her så hurtigt som muligt.",
+    "tr": "Mesajınız için teşekkürler. Ekibimizden biri konuyu devralacak ve size en kısa sürede buradan yanıt verecek.",
+    "ru": "Спасибо за сообщение. Сотрудник нашей команды подключится и ответит вам здесь как можно скорее.",
+    "uk": "Дякуємо за повідомлення. Співробітник нашої команди підключиться й відповість вам тут якнайшвидше.",
+    "zh": "感谢您的留言。我们团队的工作人员会接手处理，并尽快在这里回复您。",
+    "ja": "メッセージをありがとうございます。担当者が引き継ぎ、できるだけ早くこちらで返信いたします。",
+    "ko": "메시지 감사합니다. 저희 팀 담당자가 이어받아 최대한 빨리 여기에서 답변드리겠습니다.",
+    "ar": "شكرًا على رسالتك. سيتولى أحد أعضاء فريقنا الأمر وسيرد عليك هنا في أقرب وقت ممكن.",
+    "hi": "आपके संदेश के लिए धन्यवाद। हमारी टीम का एक सदस्य इसे संभालेगा और जल्द से जल्द यहीं जवाब देगा।",
+    "id": "Terima kasih atas pesan Anda. Seseorang dari tim kami akan mengambil alih dan membalas di sini secepatnya.",
+    "vi": "Cảm ơn tin nhắn của bạn. Một nhân viên trong nhóm chúng tôi sẽ tiếp nhận và trả lời bạn tại đây sớm nhất có thể.",
+}
+
+
 def holding_message(*, decision: Decision) -> str:
-    """What the customer reads while a person takes over; fits the strongest reason."""
+    """What the customer reads while a person takes over; fits the strongest reason, and is in
+    the customer's language when they wrote in one the bot does not answer in (and we have it)."""
+    if decision.language in HOLDING_TRANSLATED:
+        return HOLDING_TRANSLATED[decision.language]
     when = format_minutes(decision.sla_first_response_minutes)
     reasons = decision.reasons
     kinds = [t.kind for t in decision.triggers if t.kind]

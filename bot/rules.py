@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.durations import parse_duration
+from bot.language import LANGUAGE_NAMES
 from bot.ops.config import OpsConfig
 from bot.types import Automation, Reason
 
@@ -144,6 +145,28 @@ class Queue(_Strict):
     on_call: str | None = None
 
 
+class Languages(_Strict):
+    """The languages the bot answers in.
+
+    ``answer_in`` empty means: the languages the knowledge base and the categories' examples are
+    written in, detected at start-up. A message confidently in another language goes to a
+    person with its language on the card, unless ``multilingual`` is on: then a language model
+    (required, checked at start-up) answers it in the customer's language, from the same
+    verified passages.
+    """
+
+    answer_in: list[str] = []
+    multilingual: bool = False
+
+    @field_validator("answer_in")
+    @classmethod
+    def _known_codes(cls, value: list[str]) -> list[str]:
+        unknown = [code for code in value if code not in LANGUAGE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown language code(s) {', '.join(unknown)}; use ISO 639-1 codes such as {', '.join(list(LANGUAGE_NAMES)[:8])}")
+        return value
+
+
 class Rules(_Strict):
     """The validated rules; ``version`` plus a content hash is recorded with every decision."""
 
@@ -155,6 +178,7 @@ class Rules(_Strict):
     queues: dict[str, Queue] = Field(default_factory=lambda: {"support": Queue(sandbox="support")})
     default_queue: str = "support"
     operations: OpsConfig = Field(default_factory=OpsConfig)
+    languages: Languages = Field(default_factory=Languages)
     digest: str = ""
 
     @model_validator(mode="after")

@@ -171,6 +171,7 @@ class Decision:
     confidence: float = 0.0
     scores: dict[str, float] = field(default_factory=dict)
     tier: str | None = None
+    language: str | None = None  # the customer's language, set only when the knowledge base is not written in it
     rules_version: str = ""
     engine: str = "offline"
     latency_ms: float = 0.0
@@ -213,6 +214,7 @@ class Decision:
             "confidence": round(self.confidence, 4),
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
             "tier": self.tier,
+            "language": self.language,
             "rules_version": self.rules_version,
             "engine": self.engine,
             "latency_ms": round(self.latency_ms, 3),

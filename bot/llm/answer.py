@@ -26,7 +26,7 @@ from bot.summary import clip
 from bot.types import Source
 from knowledge.bm25 import tokenize
 
-__all__ = ["Verdict", "format_answer", "verify_answer"]
+__all__ = ["Verdict", "format_answer", "translation_problems", "verify_answer"]
 
 SENTENCE_SUPPORT = 0.6
 ANSWER_SUPPORT = 0.7
@@ -78,6 +78,14 @@ def _detail_problems(*, answer: str, reference: str) -> list[str]:
     problems = [f"the number {n} is not in the cited passages" for n in dict.fromkeys(_NUMBER.findall(answer)) if n not in numbers]
     problems += [f"the link {clip(u, limit=60)} is not in the cited passages" for u in _URL.findall(answer) if u.lower().rstrip(".,") not in links]
     return problems
+
+
+def translation_problems(*, translation: str, answer: str) -> list[str]:
+    """Why a translation of a verified answer cannot be sent: missing, or a number or link that the
+    verified answer does not have (the words cannot be checked across languages; these can)."""
+    if not translation.strip():
+        return ["the model gave no translation of its verified answer"]
+    return [p.replace("the cited passages", "the verified answer") for p in _detail_problems(answer=translation, reference=answer)]
 
 
 def format_answer(*, answer: str, sources: tuple[Source, ...]) -> str:

@@ -34,7 +34,8 @@ import time
 from typing import Any
 
 from bot.engine import retrieval_query
-from bot.llm.answer import format_answer, verify_answer
+from bot.language import language_name
+from bot.llm.answer import format_answer, translation_problems, verify_answer
 from bot.llm.budget import DailyBudget
 from bot.llm.client import LLMClient, LLMUnavailable
 from bot.llm.config import LLMConfig, client_options
@@ -173,7 +174,7 @@ class LLMEngine:
     def _outcome(self, *, mode: Mode, reply: LLMReply, prompt: Prompt, offline: Decision) -> Outcome:
         """Signals, guarded texts and (in triage) the verified answer."""
         outcome = Outcome(triggers=llm_triggers(reply=reply, rules=self.rules))
-        problems = {f: self.guard.problems(getattr(reply, f)) for f in ("answer", "summary", "draft")}
+        problems = {f: self.guard.problems(getattr(reply, f)) for f in ("answer", "translation", "summary", "draft")}
         blocked = [p for found in problems.values() for p in found]
         if blocked:
             outcome.triggers.append(injection_trigger(detail="the model's reply was blocked by the bot's output checks", evidence=tuple(blocked[:3])))
@@ -191,10 +192,21 @@ class LLMEngine:
                 outcome.triggers.append(Trigger(Reason.LOW_CONFIDENCE, "the language model found no answer in the retrieved passages", (f"{len(prompt.passages)} passage(s) read",), None, "missing_knowledge"))
             return
         verdict = verify_answer(answer=reply.answer, citations=reply.citations, passages=prompt.passages)
-        if verdict.ok:
+        if verdict.ok and offline.language:
+            self._translated(outcome=outcome, reply=reply, verdict=verdict, language=offline.language)
+        elif verdict.ok:
             outcome.answer, outcome.sources = format_answer(answer=reply.answer, sources=verdict.sources), verdict.sources
         else:
             outcome.triggers.append(Trigger(Reason.LOW_CONFIDENCE, "the model's answer is not supported by the passages it cites", verdict.problems[:3], None, "unsupported_answer"))
+
+    def _translated(self, *, outcome: Outcome, reply: LLMReply, verdict: Any, language: str) -> None:
+        """A verified answer goes out in the customer's language only as a translation that keeps
+        its numbers and links; otherwise the case stays with a person."""
+        problems = translation_problems(translation=reply.translation, answer=reply.answer)
+        if problems:
+            outcome.triggers.append(Trigger(Reason.LOW_CONFIDENCE, f"no usable answer in {language_name(language)}", tuple(problems[:3]), None, "untranslated_answer"))
+            return
+        outcome.answer, outcome.sources = format_answer(answer=reply.translation, sources=verdict.sources), verdict.sources
 
     # --- fallbacks -------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ __all__ = ["Outcome", "combine", "DRAFT_PREFIX", "POLICY_HOLDING_REPLY"]
 DRAFT_PREFIX = "Draft (AI, check before sending): "
 POLICY_HOLDING_REPLY = ("Thanks for your patience. I'm looking into this personally and will confirm the next steps "
                         "with you once I've verified your account.")
-RESOLVABLE = {"out_of_scope", "missing_knowledge", "competing_sources"}
+RESOLVABLE = {"out_of_scope", "missing_knowledge", "competing_sources", "other_language"}  # other_language: only by a verified, translated answer
 _STRICTNESS = [Automation.AI_ANSWER, Automation.AI_DRAFT, Automation.AI_ROUTE, Automation.HUMAN_ONLY]
 _RAISE_TO = {"security": "high", "account_access": "high", "legal": "high", "payment": "high", INJECTION_KIND: "high"}
 _QUEUE_FOR_KIND = {INJECTION_KIND: "security"}

@@ -33,6 +33,8 @@ _SIGNALS = (
     f"{', '.join(POLICY_TYPES)}. sentiment: -1 to 1."
 )
 _NO_PROMISES = "never promise refunds, exceptions or account changes"
+_TRANSLATION = ("answer is always in the passages' language. translation: when the customer wrote in another language, "
+                "the same answer in the customer's language, same facts, numbers and links; else empty.")
 _TURN_CHARS = 240
 _REPLY_CHARS = 160  # earlier bot and agent replies: the gist is enough
 _MESSAGE_CHARS = 1200
@@ -83,6 +85,7 @@ def _triage_system(*, rules: Rules, canary: str) -> str:
         _categories_line(rules),
         _SIGNALS,
         "answer: short, only facts in the passages, their ids in citations; empty if they do not answer it.",
+        *([_TRANSLATION] if rules.languages.multilingual else []),
         f"If no answer: summary (one sentence for an agent) and draft (a short reply for the agent to send; {_NO_PROMISES})",
         f"(ref {canary})",
     ])

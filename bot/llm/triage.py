@@ -27,7 +27,7 @@ from bot.types import Reason, Trigger
 __all__ = ["FLAGS", "LLMReply", "handoff_schema", "llm_triggers", "parse_reply", "triage_schema"]
 
 FLAGS = ("angry", "wants_human", "prompt_injection", *POLICY_TYPES)
-TEXT_LIMITS = {"answer": 1500, "summary": 500, "draft": 1000}
+TEXT_LIMITS = {"answer": 1500, "translation": 1500, "summary": 500, "draft": 1000}
 STRONG_NEGATIVE = -0.6
 _EVIDENCE = "flagged by the language model"
 _VALUE_DETAIL = {"refund_dispute": "customer wants money back", "churn": "customer wants to cancel or leave"}
@@ -42,6 +42,7 @@ class LLMReply(BaseModel):
     flags: list[str] = []
     sentiment: float = 0.0
     answer: str = ""
+    translation: str = ""  # the answer in the customer's language (asked for only under languages.multilingual)
     citations: list[str] = []
     summary: str = ""
     draft: str = ""
@@ -62,7 +63,7 @@ class LLMReply(BaseModel):
     def _clamp(cls, value: float) -> float:
         return max(-1.0, min(1.0, value))
 
-    @field_validator("answer", "summary", "draft")
+    @field_validator("answer", "translation", "summary", "draft")
     @classmethod
     def _trim(cls, value: str, info: ValidationInfo) -> str:
         return value.strip()[: TEXT_LIMITS[info.field_name]]
@@ -86,6 +87,8 @@ def triage_schema(*, rules: Rules) -> dict[str, Any]:
     categories = [c.name for c in rules.categories] + ["none"]
     properties = {"category": _string(categories), **_signal_properties(), "answer": _string(),
                   "citations": {"type": "array", "items": _string()}, "summary": _string(), "draft": _string()}
+    if rules.languages.multilingual:
+        properties["translation"] = _string()
     return _object(properties)
 
 
