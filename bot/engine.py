@@ -66,18 +66,37 @@ class DecisionEngine:
         """Answer or escalate one conversation; never raises for ordinary text."""
         started = time.perf_counter()
         value = customer_value(rules=self.rules, person=conversation.author)
+        foreign = self.language.foreign(conversation.text) if self.language is not None else None
+        if foreign is not None and not self.rules.languages.multilingual:
+            return self._unread(conversation=conversation, value=value, foreign=foreign, started=started)
         query = retrieval_query(conversation)
         vector = self._shared_vector(conversation.text) if query == conversation.text else None
         guess, best, category = self._categorise(conversation.text, vector)
         hits = self._search(query, vector)
         triggers = self._triggers(conversation=conversation, value=value, guess=guess, best=best, category=category, hits=hits)
-        foreign = self.language.foreign(conversation.text) if self.language is not None else None
         if foreign is not None:
-            triggers.append(language_trigger(foreign=foreign, known=self.language.known, multilingual=self.rules.languages.multilingual))
+            triggers.append(language_trigger(foreign=foreign, known=self.language.known, multilingual=True))
         triggers, mild = _gate_mild_anger(triggers=triggers, strong=-self.rules.thresholds.strong_sentiment, answerable=_answerable(category))
         decision = self._assemble(conversation=conversation, value=value, guess=guess, category=category, hits=hits, triggers=triggers, language=foreign.code if foreign else None)
         if mild is not None:
             decision.scores["mild_negativity"] = float(mild.score or 0.0)
+        decision.latency_ms = (time.perf_counter() - started) * 1000
+        return decision
+
+    def _unread(self, *, conversation: Conversation, value: CustomerValue, foreign: LanguageGuess, started: float) -> Decision:
+        """A message in a language the bot does not answer in goes to a person as it is.
+
+        The category model and the search read the knowledge base's languages only, so their
+        guesses on this text would be noise on the card: no category, no sources, no draft (the
+        agent replies in the customer's language); the detectors and the customer's tier still count.
+        """
+        nothing = CategoryGuess(None, 0.0)
+        triggers = self._triggers(conversation=conversation, value=value, guess=nothing, best=nothing, category=None, hits=None, read=False)
+        triggers.append(language_trigger(foreign=foreign, known=self.language.known, multilingual=False))
+        decision = self._assemble(conversation=conversation, value=value, guess=nothing, category=None, hits=None, triggers=triggers, language=foreign.code)
+        decision.intent = f"unknown (written in {foreign.name}, which the bot does not read)"
+        decision.summary = summarise(conversation=conversation, intent=decision.intent)
+        decision.suggested_reply = ""
         decision.latency_ms = (time.perf_counter() - started) * 1000
         return decision
 
@@ -109,14 +128,16 @@ class DecisionEngine:
             return self.knowledge(query, k=5, query_vector=vector)
         return self.knowledge(query, k=5)
 
-    def _triggers(self, *, conversation: Conversation, value: CustomerValue, guess: CategoryGuess, best: CategoryGuess, category: Category | None, hits: Any) -> list[Trigger]:
+    def _triggers(self, *, conversation: Conversation, value: CustomerValue, guess: CategoryGuess, best: CategoryGuess, category: Category | None, hits: Any, read: bool = True) -> list[Trigger]:
+        """Every trigger that fires; ``read=False`` (a language the models cannot read) skips the
+        confidence checks, whose scores would mean nothing."""
         triggers = [_signal_trigger(s) for s in self.detectors.detect(conversation)]
         if value.escalate:
             triggers.append(Trigger(Reason.HIGH_VALUE, f"{value.tier} customer{f' ({value.organisation})' if value.organisation else ''}", (f"matched by {value.matched_by}",) if value.matched_by else (), None, "tier"))
         category_trigger = self._category_trigger(guess=guess, category=category)
         if category_trigger is not None:
             triggers.append(category_trigger)
-        low = self._low_confidence(best=best, category=category, hits=hits)
+        low = self._low_confidence(best=best, category=category, hits=hits) if read else None
         if low is not None:
             triggers.append(low)
         return _dedupe(triggers)

@@ -111,6 +111,9 @@ async def test_a_german_message_goes_to_a_person_with_the_language_on_the_card(c
     text = card_text(card)
     assert "written in German (de); the bot answers in English only" in text
     assert "reply in German" in card.internal_action and "knowledge gap" not in card.internal_action
+    # the English models cannot read it: no category guess, no English sources or draft on the card
+    assert card.sources == () and card.suggested_reply == "" and "written in German" in card.intent
+    assert result.decision.category.name is None and [t.kind for t in result.decision.triggers] == ["unsupported_language"]
     [holding] = recording.replies()
     assert holding.kind == "holding" and holding.text == HOLDING_TRANSLATED["de"]
     assert core.store.gaps(status="open") == []  # a language is not a knowledge gap
@@ -139,3 +142,12 @@ def test_regression_floor_on_the_benchmarks_set_of_other_languages():
     detector = LanguageDetector(known=["en"])
     caught = [row for row in rows if detector.foreign(row["text"]) is not None]
     assert len(rows) == 142 and len(caught) >= 138
+
+
+async def test_a_german_message_from_an_enterprise_customer_keeps_its_tier_and_priority(core):
+    ref = ConversationRef(platform="test", channel="C-customer", thread="t-lang-ent")
+    author = Person(platform_id="U8", display_name="Jane", email="jane@globex.example")
+    result = await core.dialogue.handle(InboundMessage(event_id="ev-lang-ent", ref=ref, author=author, text=GERMAN))
+    kinds = {(t.reason, t.kind) for t in result.decision.triggers}
+    assert {(Reason.HIGH_VALUE, "tier"), (Reason.LOW_CONFIDENCE, "unsupported_language")} <= kinds
+    assert result.decision.priority == "high"
