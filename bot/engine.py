@@ -363,7 +363,7 @@ def _recommendation(*, decision: Decision, hits: Any, query: str, category: Cate
     reply, action = _recommendation_by_reason(decision=decision, hits=hits, query=query, category=category)
     if decision.language:
         name = language_name(decision.language)
-        note = f"The customer wrote in {name}: reply in {name} (the bot answers only in the knowledge base's languages, and any draft here is in them)."
+        note = f"The customer wrote in {name}: reply in {name} (any draft here is in the knowledge base's language)."
         action = f"{note} {action}" if set(decision.reasons) - {Reason.LOW_CONFIDENCE} else note
     return reply, action
 
