@@ -98,7 +98,8 @@ def starter_rules(*, product: str, slack: dict[str, str], teams: dict[str, str],
         "# - automation: ai_answer (bot answers from your docs), ai_draft (a person approves), ai_route, human_only.\n"
         "# - queues: a Slack channel id (C...) and/or a Teams channel per queue. A queue without a channel on a\n"
         "#   platform uses the default queue's. In Teams you can also say '@Baton use this channel as the billing queue'.\n"
-        "# - `baton serve` checks the Slack channel ids when it starts and names any that does not exist.\n\n"
+        "# - `baton serve` checks the Slack channel ids when it starts and names any that does not exist.\n"
+        "# - languages: the bot answers in the languages your docs are written in (detected; `languages: {answer_in: [en, de]}` sets them).\n\n"
     )
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
 
