@@ -69,7 +69,8 @@ def _identifier():
     """The py3langid model restricted to LANGUAGE_NAMES, loaded once per process (about 0.5 s).
 
     Built from the sliced tables rather than with ``set_languages``, which keeps the full
-    140-language table alive as well: this way the model costs about 55 MB of memory, not 75.
+    140-language table alive as well: this way the model costs about 55 MB of memory, not about
+    80 (both measured in benchmarks/latency.py's process).
     """
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier, _load_model_file
 
