@@ -135,17 +135,17 @@ class Dialogue:
         fresh = await self.threads.run(self.store.ticket, ticket_id=ticket.id) or ticket
         more_urgent = bool(change and "priority" in change.values)
         if fresh.claimed_by is None or more_urgent:
-            await self._acknowledge(message=message, ticket=fresh, more_urgent=more_urgent, changed=bool(change and change.changed))
+            await self._acknowledge(message=message, ticket=fresh, more_urgent=more_urgent, changed=bool(change and change.changed), language=decision.language if decision else None)
         return TurnResult("relayed", decision, ticket.id)
 
-    async def _acknowledge(self, *, message: InboundMessage, ticket, more_urgent: bool, changed: bool) -> None:
+    async def _acknowledge(self, *, message: InboundMessage, ticket, more_urgent: bool, changed: bool, language: str | None) -> None:
         """One short 'added to your request' per follow-up; a burst of messages gets one, not many."""
         recent = await self.threads.run(self.store.count_messages, conversation_id=ticket.conversation_id, role=Role.BOT, since=self.desk.clock() - timedelta(minutes=1))
         if recent and not changed:
             return
         due = ticket.first_response_due if ticket.first_agent_reply_at is None else None
         left = None if due is None else int((_aware(due) - self.desk.clock()).total_seconds() // 60)
-        text = follow_up_message(minutes_left=left, more_urgent=more_urgent)
+        text = follow_up_message(minutes_left=left, more_urgent=more_urgent, language=language)
         await self.desk.say(reply=Reply(ref=message.ref, text=text, kind="holding", ticket_id=ticket.id, idempotency_key=f"follow-up:{message.event_id}"), decision_id=None)
 
     def _over_reply_limit(self, conversation_id: str) -> bool:

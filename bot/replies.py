@@ -125,8 +125,11 @@ def holding_message(*, decision: Decision) -> str:
     return f"Thanks! A member of our team will follow up here within {when}."
 
 
-def follow_up_message(*, minutes_left: int | None, more_urgent: bool) -> str:
-    """What the customer reads when they write again while their request waits for a person."""
+def follow_up_message(*, minutes_left: int | None, more_urgent: bool, language: str | None = None) -> str:
+    """What the customer reads when they write again while their request waits for a person
+    (the holding message in their language when they write in one the bot does not answer in)."""
+    if language in HOLDING_TRANSLATED:
+        return HOLDING_TRANSLATED[language]
     when = "shortly" if minutes_left is None or minutes_left <= 0 else f"within {format_minutes(minutes_left)}"
     if more_urgent:
         return f"Thanks, I've added this to your request and marked it as more urgent. A person from our team will reply here {when}."

@@ -151,3 +151,18 @@ async def test_a_german_message_from_an_enterprise_customer_keeps_its_tier_and_p
     kinds = {(t.reason, t.kind) for t in result.decision.triggers}
     assert {(Reason.HIGH_VALUE, "tier"), (Reason.LOW_CONFIDENCE, "unsupported_language")} <= kinds
     assert result.decision.priority == "high"
+
+
+async def test_a_follow_up_in_german_is_acknowledged_in_german(make_settings):
+    from datetime import timedelta
+
+    from bot.types import utcnow
+
+    now = [utcnow()]
+    recording = RecordingOutbox(platform="test")
+    core = build_core(settings=make_settings(), outboxes=OutboxRouter(outboxes=[recording]), clock=lambda: now[0])
+    first = await core.dialogue.handle(message(GERMAN, thread="t-lang-follow"))
+    now[0] += timedelta(minutes=5)  # past the one-acknowledgement-a-minute window
+    follow = await core.dialogue.handle(message("Hallo? Ich warte immer noch auf eine Antwort wegen meiner Rechnung.", thread="t-lang-follow"))
+    assert first.status == "escalated" and follow.status == "relayed" and follow.ticket_id == first.ticket_id
+    assert [r.text for r in recording.replies()] == [HOLDING_TRANSLATED["de"], HOLDING_TRANSLATED["de"]]
