@@ -72,11 +72,11 @@ def _support_problems(*, answer: str, reference: str) -> list[str]:
     return problems
 
 
-def _detail_problems(*, answer: str, reference: str) -> list[str]:
+def _detail_problems(*, answer: str, reference: str, where: str = "the cited passages") -> list[str]:
     numbers = set(_NUMBER.findall(reference))
     links = reference.lower()
-    problems = [f"the number {n} is not in the cited passages" for n in dict.fromkeys(_NUMBER.findall(answer)) if n not in numbers]
-    problems += [f"the link {clip(u, limit=60)} is not in the cited passages" for u in _URL.findall(answer) if u.lower().rstrip(".,") not in links]
+    problems = [f"the number {n} is not in {where}" for n in dict.fromkeys(_NUMBER.findall(answer)) if n not in numbers]
+    problems += [f"the link {clip(u, limit=60)} is not in {where}" for u in _URL.findall(answer) if u.lower().rstrip(".,") not in links]
     return problems
 
 
@@ -85,7 +85,7 @@ def translation_problems(*, translation: str, answer: str) -> list[str]:
     verified answer does not have (the words cannot be checked across languages; these can)."""
     if not translation.strip():
         return ["the model gave no translation of its verified answer"]
-    return [p.replace("the cited passages", "the verified answer") for p in _detail_problems(answer=translation, reference=answer)]
+    return _detail_problems(answer=translation, reference=answer, where="the verified answer")
 
 
 def format_answer(*, answer: str, sources: tuple[Source, ...]) -> str:
