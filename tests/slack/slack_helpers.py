@@ -102,3 +102,13 @@ class Baton:
         from adapters.slack.app import ADAPTER_KEY
 
         return self.app[ADAPTER_KEY]
+
+
+async def escalate(baton, *, text: str = "You charged my card twice, I want that reversed now") -> tuple[dict, object]:
+    """A risky customer message; returns its envelope and the ticket it opened."""
+    envelope = baton.say(channel=HELP, user=CUSTOMER, text=text)
+    await baton.event(envelope)
+    ts = envelope["event"]["ts"]
+    await baton.slack.wait_for("chat.postMessage", predicate=lambda c: c.args.get("channel") != HELP)
+    await baton.slack.wait_for("chat.postMessage", predicate=lambda c: c.args.get("thread_ts") == ts)
+    return envelope, baton.core.store.active_ticket(conversation_id=f"slack:{HELP}:{ts}")

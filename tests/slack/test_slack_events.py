@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from slack_helpers import CUSTOMER, DANA, GRACE, HELP, payload
+from slack_helpers import CUSTOMER, DANA, GRACE, HELP, escalate, payload
 
 VAT = "Where do I add our VAT number so it shows on invoices?"
 CURRENCY = "how do i set our base currency to euros"
@@ -18,16 +18,6 @@ def replies_in(slack, channel: str, thread_ts: str) -> list:
 async def settle(baton) -> None:
     await asyncio.sleep(0.3)
     await baton.adapter.drain(timeout=5)
-
-
-async def escalate(baton, *, text: str = "You charged my card twice, I want that reversed now") -> tuple[dict, object]:
-    """A risky customer message; returns its envelope and the ticket it opened."""
-    envelope = baton.say(channel=HELP, user=CUSTOMER, text=text)
-    await baton.event(envelope)
-    ts = envelope["event"]["ts"]
-    await baton.slack.wait_for("chat.postMessage", predicate=lambda c: c.args.get("channel") != HELP)
-    await baton.slack.wait_for("chat.postMessage", predicate=lambda c: c.args.get("thread_ts") == ts)
-    return envelope, baton.core.store.active_ticket(conversation_id=f"slack:{HELP}:{ts}")
 
 
 async def test_external_slack_connect_customer_is_recognised_and_escalated_as_high_value(baton):
