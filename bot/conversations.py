@@ -68,8 +68,8 @@ class Conversations:
         return await self._threads.run(self._bot_may_reply, conversation_id=conversation_id)
 
     def _bot_may_reply(self, *, conversation_id: str) -> bool:
-        row = self._store.conversation(conversation_id=conversation_id)
-        return row is None or (not row.human_active and self._store.active_ticket(conversation_id=conversation_id) is None)
+        human_active, open_ticket = self._store.reply_state(conversation_id=conversation_id)
+        return not human_active and not open_ticket
 
     async def is_takeover(self, *, conversation_id: str, author: Person) -> bool:
         """A support-team member (not external) writing in someone else's customer thread."""

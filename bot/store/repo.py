@@ -109,6 +109,17 @@ class Store:
         with self.session() as session:
             return session.get(ConversationRow, conversation_id)
 
+    def reply_state(self, *, conversation_id: str) -> tuple[bool, bool]:
+        """(a person handles the conversation, it has an unresolved ticket): read on every
+        customer event, so two Core queries on one connection rather than two ORM sessions."""
+        conversations, tickets = ConversationRow.__table__, TicketRow.__table__
+        with self.engine.connect() as connection:
+            human_active = connection.execute(select(conversations.c.human_active).where(conversations.c.id == conversation_id)).scalar()
+            if human_active is None:
+                return False, False  # not stored yet: no person, no ticket
+            ticket = connection.execute(select(tickets.c.id).where(tickets.c.conversation_id == conversation_id, tickets.c.status.in_(OPEN_STATES)).limit(1)).first()
+        return bool(human_active), ticket is not None
+
     def set_human_active(self, *, conversation_id: str, active: bool) -> None:
         """Mark that a person has taken over (the bot stays silent) or handed back."""
         with self.session() as session:
