@@ -72,28 +72,32 @@ class Inbox:
             found = connection.execute(select(table).where(table.c.key == key)).first()
         return InboxRow(**found._mapping) if found is not None else None
 
-    def lease_row(self, *, row_id: int, key: str, restarted: bool = False) -> bool:
-        """Take the row for this process; False when another process holds a live lease, when
-        this process is already working on it, or when it is finished.
+    def take(self, *, key: str, restarted: bool = False) -> InboxRow | None:
+        """Take the row of ``key`` for this process and return it; None when another process
+        holds a live lease, when this process is already working on it, or when it is finished.
 
         ``restarted`` also takes this instance's own rows that no worker of this process holds:
-        left by the process before a restart, or by a turn whose database writes failed.
+        left by the process before a restart, or by a turn whose database writes failed. One
+        conditional ``UPDATE ... RETURNING``: it runs for every event, and reading the row first
+        was a second round trip.
         """
         if key in self._held:
-            return False
-        now = utcnow()
-        takeable = [col(InboxRow.status) == PENDING, (col(InboxRow.status) == WORKING) & (col(InboxRow.lease_until) < now)]
+            return None
+        table, now = InboxRow.__table__, utcnow()
+        takeable = [table.c.status == PENDING, (table.c.status == WORKING) & (table.c.lease_until < now)]
         if restarted:
-            takeable.append((col(InboxRow.status) == WORKING) & (col(InboxRow.owner) == self.owner))
+            takeable.append((table.c.status == WORKING) & (table.c.owner == self.owner))
         statement = (
-            update(InboxRow).where(col(InboxRow.id) == row_id, or_(*takeable))
-            .values(status=WORKING, owner=self.owner, lease_until=now + self.lease, attempts=InboxRow.attempts + 1)
+            update(table).where(table.c.key == key, or_(*takeable))
+            .values(status=WORKING, owner=self.owner, lease_until=now + self.lease, attempts=table.c.attempts + 1)
+            .returning(*table.c)
         )
         with self.engine.begin() as connection:
-            taken = connection.execute(statement).rowcount == 1
-        if taken:
-            self._held.add(key)
-        return taken
+            taken = connection.execute(statement).first()
+        if taken is None:
+            return None
+        self._held.add(key)
+        return InboxRow(**taken._mapping)
 
     def may_retry(self, *, keys: list[str]) -> bool:
         """True when every one of these rows has attempts left (a failed turn is then retried, not apologised for)."""

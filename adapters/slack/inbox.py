@@ -79,7 +79,7 @@ class SlackInbox:
     async def process(self, *, key: str, restarted: bool = False) -> None:
         """Lease one stored event or interaction and run its handler; runs on the worker loop
         (its database calls where the core runs store calls: threads on PostgreSQL, inline on SQLite)."""
-        row = await self.threads.run(self._lease, key=key, restarted=restarted)
+        row = await self.threads.run(self.inbox.take, key=key, restarted=restarted)
         if row is None:
             return  # finished, or another process is on it
         try:
@@ -90,11 +90,6 @@ class SlackInbox:
             return
         if not deferred:
             await self.threads.run(self.inbox.finish, keys=[key])
-
-    def _lease(self, *, key: str, restarted: bool):
-        """The stored row of ``key``, leased to this process; None when finished or leased elsewhere."""
-        row = self.inbox.get(key=key)
-        return row if row is not None and self.inbox.lease_row(row_id=row.id, key=key, restarted=restarted) else None
 
     async def sweep(self, *, older_than: timedelta) -> int:
         """Process what a dead process, another replica or a failed write left (pending rows older

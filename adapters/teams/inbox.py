@@ -103,8 +103,8 @@ class TeamsInbox:
 
     async def process(self, *, key: str, restarted: bool = False) -> None:
         """Lease one stored activity and run its turn; finish it, or give it back to be retried."""
-        row = await asyncio.to_thread(self.inbox.get, key=key)
-        if row is None or not await asyncio.to_thread(self.inbox.lease_row, row_id=row.id, key=key, restarted=restarted):
+        row = await asyncio.to_thread(self.inbox.take, key=key, restarted=restarted)
+        if row is None:
             return  # finished, or another process is on it
         try:
             retry_later = await asyncio.to_thread(self.inbox.may_retry, keys=[key])

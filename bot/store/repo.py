@@ -8,6 +8,7 @@ loser reads back who won.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from bot.store.models import (
 from bot.types import ConversationRef, Decision, Person, Role, Turn, utcnow
 
 OPEN_STATES = ("open", "claimed", "released")
+CHANNEL_REF_SECONDS = 10.0  # how long a queue's channel is read from memory (cards are posted on most turns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class Store:
 
     def __init__(self, *, engine: Engine) -> None:
         self.engine = engine
+        self._channel_refs: dict[tuple[str, str], tuple[float, ChannelRefRow | None]] = {}
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -411,10 +414,18 @@ class Store:
             row.channel, row.native, row.updated_at = channel, dict(native), utcnow()
             session.add(row)
             session.commit()
+        self._channel_refs.pop((platform, name), None)
 
     def channel_ref(self, *, platform: str, name: str) -> ChannelRefRow | None:
+        """Where a named queue lives on a platform. Read from memory for ``CHANNEL_REF_SECONDS``
+        after a read (a card is posted on most turns); a replica sees another's change that late."""
+        cached = self._channel_refs.get((platform, name))
+        if cached is not None and time.monotonic() < cached[0]:
+            return cached[1]
         with self.session() as session:
-            return session.exec(select(ChannelRefRow).where(ChannelRefRow.platform == platform, ChannelRefRow.name == name)).first()
+            row = session.exec(select(ChannelRefRow).where(ChannelRefRow.platform == platform, ChannelRefRow.name == name)).first()
+        self._channel_refs[(platform, name)] = (time.monotonic() + CHANNEL_REF_SECONDS, row)
+        return row
 
 
 def due_times(*, start: datetime, first_response: timedelta, resolution: timedelta) -> tuple[datetime, datetime]:
