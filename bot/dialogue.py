@@ -105,10 +105,13 @@ class Dialogue:
 
     async def _handle_new(self, message: InboundMessage, *, resumed: bool = False, retry_later: bool = False) -> TurnResult:
         value = customer_value(rules=self.engine.rules, person=message.author)
-        conversation_row, stored, history = await self.threads.run(self._turn_rows, message=message, tier=value.tier, resumed=resumed)
+        rows = await self.threads.run(
+            self.store.record_customer_message, ref=message.ref, author=message.author, tier=value.tier, text=message.text,
+            platform_message_id=message.message_id, at=message.sent_at, reuse_stored=resumed,
+        )
+        conversation_row, stored, history, ticket = rows.conversation, rows.message, rows.history, rows.open_ticket
         if resumed and (result := await self._resume(message=message, message_row_id=stored.id, history=history, retry_later=retry_later)):
             return result
-        ticket = await self.threads.run(self.store.active_ticket, conversation_id=conversation_row.id)
         if ticket is not None:
             return await self._follow_up(message=message, ticket=ticket, history=history)
         if conversation_row.human_active:
@@ -156,12 +159,6 @@ class Dialogue:
         since = self.desk.clock() - timedelta(minutes=1)
         return self.store.count_messages(conversation_id=conversation_id, role=Role.BOT, since=since) >= self.replies_per_minute
 
-    def _turn_rows(self, *, message: InboundMessage, tier: str | None, resumed: bool) -> tuple:
-        """On a store thread: the conversation, the customer's message row and the history before it."""
-        conversation_row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=tier)
-        stored = self._stored_customer_message(message=message, conversation_id=conversation_row.id, resumed=resumed)
-        return conversation_row, stored, self.store.history(conversation_id=conversation_row.id, before_id=stored.id)
-
     def _person_request_rows(self, *, message: InboundMessage, tier: str | None) -> tuple:
         """On a store thread: the conversation, its open ticket (if any) and its whole history."""
         row = self.store.upsert_conversation(ref=message.ref, author=message.author, tier=tier)
@@ -173,12 +170,6 @@ class Dialogue:
         if decision.action == Action.ANSWER and self._over_reply_limit(conversation_id):
             _hand_over(decision, Trigger(Reason.LOW_CONFIDENCE, f"the bot already replied {self.replies_per_minute} times in this conversation within a minute", ("reply rate limit",), None, "reply_limit"))
         return self.store.save_decision(conversation_id=conversation_id, message_id=message_id, decision=decision, input_text=text)
-
-    def _stored_customer_message(self, *, message: InboundMessage, conversation_id: str, resumed: bool):
-        """The customer's message row: kept by an earlier attempt of a resumed turn, else new."""
-        if resumed and (row := self.store.find_message(conversation_id=conversation_id, platform_message_id=message.message_id, role=Role.CUSTOMER)):
-            return row
-        return self.store.add_message(conversation_id=conversation_id, role=Role.CUSTOMER, text=message.text, author_id=message.author.platform_id, author_name=message.author.display_name, platform_message_id=message.message_id, at=message.sent_at)
 
     async def _resume(self, *, message: InboundMessage, message_row_id: int, history: list, retry_later: bool) -> TurnResult | None:
         """Finish a turn an earlier attempt decided: the same answer, or the same ticket.

@@ -24,6 +24,7 @@ from bot.store.models import (
 from bot.types import ConversationRef, Decision, Person, Role, Turn, utcnow
 
 OPEN_STATES = ("open", "claimed", "released")
+HISTORY_TURNS = 20  # the turns before a message that the engine reads
 CHANNEL_REF_SECONDS = 10.0  # how long a queue's channel is read from memory (cards are posted on most turns)
 
 
@@ -36,6 +37,16 @@ class ClaimResult:
     owner_name: str | None
     claimed_at: datetime | None
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerTurnRows:
+    """What a customer turn starts from (Store.record_customer_message)."""
+
+    conversation: ConversationRow
+    message: MessageRow
+    history: list[Turn]
+    open_ticket: TicketRow | None
 
 
 def new_ticket_id() -> str:
@@ -96,17 +107,34 @@ class Store:
 
     def _upsert_conversation(self, *, ref: ConversationRef, author: Person | None, tier: str | None) -> ConversationRow:
         with self.session() as session:
-            row = session.get(ConversationRow, ref.key)
-            if row is None:
-                row = ConversationRow(id=ref.key, platform=ref.platform, channel=ref.channel, thread=ref.thread, native=dict(ref.native))
-            if author is not None and not row.customer_id:
-                row.customer_id, row.customer_name = author.platform_id, author.display_name
-                row.organisation, row.external = author.organisation, author.external
-            row.tier = tier or row.tier
-            row.updated_at = utcnow()
-            session.add(row)
+            row = _upserted_conversation(session, ref=ref, author=author, tier=tier)
             session.commit()
             return row
+
+    def record_customer_message(self, *, ref: ConversationRef, author: Person, tier: str | None, text: str, platform_message_id: str | None, at: datetime | None, reuse_stored: bool = False) -> CustomerTurnRows:
+        """What every customer turn writes and reads first, in one transaction: the conversation
+        (created, or its customer's details refreshed), the message (or, with ``reuse_stored``,
+        the row an earlier attempt of a recovered turn kept), the history before it and the
+        conversation's open ticket. Four ORM sessions before; on PostgreSQL each was a round trip
+        for BEGIN and one for COMMIT besides its statements."""
+        try:
+            return self._record_customer_message(ref=ref, author=author, tier=tier, text=text, platform_message_id=platform_message_id, at=at, reuse_stored=reuse_stored)
+        except IntegrityError:  # another replica created the conversation at the same moment
+            return self._record_customer_message(ref=ref, author=author, tier=tier, text=text, platform_message_id=platform_message_id, at=at, reuse_stored=reuse_stored)
+
+    def _record_customer_message(self, *, ref: ConversationRef, author: Person, tier: str | None, text: str, platform_message_id: str | None, at: datetime | None, reuse_stored: bool) -> CustomerTurnRows:
+        with self.session() as session:
+            conversation = _upserted_conversation(session, ref=ref, author=author, tier=tier)
+            session.flush()
+            message = _stored_message(session, conversation_id=conversation.id, platform_message_id=platform_message_id, role=Role.CUSTOMER) if reuse_stored else None
+            if message is None:
+                message = MessageRow(conversation_id=conversation.id, role=Role.CUSTOMER.value, text=text, author_id=author.platform_id, author_name=author.display_name, platform_message_id=platform_message_id, at=at or utcnow())
+                session.add(message)
+                session.flush()
+            history = list(session.exec(_history_query(conversation_id=conversation.id, limit=HISTORY_TURNS, before_id=message.id)))
+            ticket = session.exec(_active_ticket_query(conversation_id=conversation.id)).first()
+            session.commit()
+        return CustomerTurnRows(conversation, message, [_turn(row) for row in reversed(history)], ticket)
 
     def conversation(self, *, conversation_id: str) -> ConversationRow | None:
         with self.session() as session:
@@ -139,11 +167,8 @@ class Store:
 
     def find_message(self, *, conversation_id: str, platform_message_id: str | None, role: Role) -> MessageRow | None:
         """A stored message of this conversation by its platform id (a recovered turn finds its own)."""
-        if not platform_message_id:
-            return None
-        query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, MessageRow.platform_message_id == platform_message_id, MessageRow.role == role.value)
         with self.session() as session:
-            return session.exec(query.order_by(col(MessageRow.id))).first()
+            return _stored_message(session, conversation_id=conversation_id, platform_message_id=platform_message_id, role=role)
 
     def count_messages(self, *, conversation_id: str, role: Role, since: datetime) -> int:
         """How many messages of one role a conversation got since a moment (reply rate limit)."""
@@ -165,16 +190,12 @@ class Store:
             session.commit()
             return row
 
-    def history(self, *, conversation_id: str, limit: int = 20, before_id: int | None = None) -> list[Turn]:
+    def history(self, *, conversation_id: str, limit: int = HISTORY_TURNS, before_id: int | None = None) -> list[Turn]:
         """The newest turns of a conversation (older than message ``before_id`` if given), oldest
         first, deleted ones left out."""
-        query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, col(MessageRow.deleted).is_(False), col(MessageRow.internal).is_(False))
-        if before_id is not None:
-            query = query.where(col(MessageRow.id) < before_id)
-        query = query.order_by(col(MessageRow.at).desc(), col(MessageRow.id).desc()).limit(limit)
         with self.session() as session:
-            rows = list(session.exec(query))
-        return [Turn(role=Role(r.role), text=r.text, author=r.author_name, at=r.at) for r in reversed(rows)]
+            rows = list(session.exec(_history_query(conversation_id=conversation_id, limit=limit, before_id=before_id)))
+        return [_turn(row) for row in reversed(rows)]
 
     def messages(self, *, conversation_id: str, limit: int = 200, include_internal: bool = True) -> list[MessageRow]:
         """Stored messages of a conversation, oldest first, with their kind, sources and ticket."""
@@ -266,13 +287,8 @@ class Store:
 
     def active_ticket(self, *, conversation_id: str) -> TicketRow | None:
         """The conversation's ticket that is not resolved yet, newest first."""
-        query = (
-            select(TicketRow)
-            .where(TicketRow.conversation_id == conversation_id, col(TicketRow.status).in_(OPEN_STATES))
-            .order_by(col(TicketRow.created_at).desc())
-        )
         with self.session() as session:
-            return session.exec(query).first()
+            return session.exec(_active_ticket_query(conversation_id=conversation_id)).first()
 
     def tickets(self, *, statuses: tuple[str, ...] | None = None, queue: str | None = None, since: datetime | None = None) -> list[TicketRow]:
         query = select(TicketRow).order_by(col(TicketRow.created_at))
@@ -426,6 +442,45 @@ class Store:
             row = session.exec(select(ChannelRefRow).where(ChannelRefRow.platform == platform, ChannelRefRow.name == name)).first()
         self._channel_refs[(platform, name)] = (time.monotonic() + CHANNEL_REF_SECONDS, row)
         return row
+
+
+def _upserted_conversation(session: Session, *, ref: ConversationRef, author: Person | None, tier: str | None) -> ConversationRow:
+    """The conversation's row in ``session``, created or with its customer's details refreshed."""
+    row = session.get(ConversationRow, ref.key)
+    if row is None:
+        row = ConversationRow(id=ref.key, platform=ref.platform, channel=ref.channel, thread=ref.thread, native=dict(ref.native))
+    if author is not None and not row.customer_id:
+        row.customer_id, row.customer_name = author.platform_id, author.display_name
+        row.organisation, row.external = author.organisation, author.external
+    row.tier = tier or row.tier
+    row.updated_at = utcnow()
+    session.add(row)
+    return row
+
+
+def _stored_message(session: Session, *, conversation_id: str, platform_message_id: str | None, role: Role) -> MessageRow | None:
+    """The first stored message of this conversation with this platform id and role, if any."""
+    if not platform_message_id:
+        return None
+    query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, MessageRow.platform_message_id == platform_message_id, MessageRow.role == role.value)
+    return session.exec(query.order_by(col(MessageRow.id))).first()
+
+
+def _history_query(*, conversation_id: str, limit: int, before_id: int | None):
+    """The newest ``limit`` messages the engine reads (not deleted, not internal), newest first."""
+    query = select(MessageRow).where(MessageRow.conversation_id == conversation_id, col(MessageRow.deleted).is_(False), col(MessageRow.internal).is_(False))
+    if before_id is not None:
+        query = query.where(col(MessageRow.id) < before_id)
+    return query.order_by(col(MessageRow.at).desc(), col(MessageRow.id).desc()).limit(limit)
+
+
+def _active_ticket_query(*, conversation_id: str):
+    """The conversation's tickets that are not resolved yet, newest first."""
+    return select(TicketRow).where(TicketRow.conversation_id == conversation_id, col(TicketRow.status).in_(OPEN_STATES)).order_by(col(TicketRow.created_at).desc())
+
+
+def _turn(row: MessageRow) -> Turn:
+    return Turn(role=Role(row.role), text=row.text, author=row.author_name, at=row.at)
 
 
 def due_times(*, start: datetime, first_response: timedelta, resolution: timedelta) -> tuple[datetime, datetime]:
