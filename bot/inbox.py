@@ -21,6 +21,7 @@ from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.store.db import single_statements
 from bot.store.durable import DONE, FAILED, PENDING, WORKING, InboxRow
 from bot.types import utcnow
 
@@ -40,6 +41,7 @@ class Inbox:
 
     def __init__(self, *, engine: Engine, owner: str, lease: timedelta = timedelta(minutes=2), max_attempts: int = 3) -> None:
         self.engine = engine
+        self._single = single_statements(engine)
         self.owner = owner
         self.lease = lease
         self.max_attempts = max_attempts
@@ -68,7 +70,7 @@ class Inbox:
         it for every event, and on PostgreSQL a session around the query took 0.94 ms against
         0.26 ms for the statement alone."""
         table = InboxRow.__table__
-        with self.engine.connect() as connection:
+        with self._single.connect() as connection:
             found = connection.execute(select(table).where(table.c.key == key)).first()
         return InboxRow(**found._mapping) if found is not None else None
 
@@ -92,7 +94,7 @@ class Inbox:
             .values(status=WORKING, owner=self.owner, lease_until=now + self.lease, attempts=table.c.attempts + 1)
             .returning(*table.c)
         )
-        with self.engine.begin() as connection:
+        with self._single.begin() as connection:
             taken = connection.execute(statement).first()
         if taken is None:
             return None
@@ -113,7 +115,7 @@ class Inbox:
             return
         statement = update(InboxRow).where(col(InboxRow.key).in_(keys)).values(status=DONE, lease_until=None, finished_at=utcnow())
         try:
-            with self.engine.begin() as connection:
+            with self._single.begin() as connection:
                 connection.execute(statement)
         finally:
             self._held.difference_update(keys)  # even if the write failed: the sweep takes the row back

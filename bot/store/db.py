@@ -28,6 +28,14 @@ def make_engine(*, url: str) -> Engine:
     return engine
 
 
+def single_statements(engine: Engine) -> Engine:
+    """The engine for calls that run one statement: on PostgreSQL in autocommit, which saves the
+    BEGIN and COMMIT round trips around it (0.60 -> 0.42 ms for an INSERT on this host). SQLite
+    keeps its transactions: switching its connections to autocommit made the same INSERT slower
+    (0.27 -> 0.42 ms)."""
+    return engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _ping_when_idle(engine: Engine) -> None:
     """Ping a pooled connection before use only when it sat idle for a while.
 

@@ -18,6 +18,7 @@ from sqlalchemy import JSON, Column, DateTime, Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
+from bot.store.db import single_statements
 from bot.types import utcnow
 
 PENDING, WORKING, DONE, FAILED = "pending", "working", "done", "failed"
@@ -58,6 +59,7 @@ class Deliveries:
 
     def __init__(self, *, engine: Engine) -> None:
         self.engine = engine
+        self._single = single_statements(engine)
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -83,5 +85,5 @@ class Deliveries:
         """The platform accepted the post: keep what it returned (message id, card reference).
         One UPDATE, no read first: it runs twice in most turns."""
         statement = update(DeliveryRow).where(col(DeliveryRow.key) == key).values(result=dict(result), sent_at=utcnow())
-        with self.engine.begin() as connection:
+        with self._single.begin() as connection:
             connection.execute(statement)

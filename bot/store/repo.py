@@ -17,6 +17,7 @@ from sqlalchemy import Engine, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.store.db import single_statements
 from bot.store.models import (
     AgentActionRow, ChannelRefRow, ClaimRow, ConversationRow, DecisionRow, FeedbackRow, InboundEvent,
     KnowledgeGapRow, MessageRow, TicketRow,
@@ -59,6 +60,7 @@ class Store:
 
     def __init__(self, *, engine: Engine) -> None:
         self.engine = engine
+        self._single = single_statements(engine)
         self._channel_refs: dict[tuple[str, str], tuple[float, ChannelRefRow | None]] = {}
 
     def session(self) -> Session:
@@ -80,7 +82,7 @@ class Store:
         inbox delivery) marked it before: that delivery is being recovered after a crash. It runs
         at least twice per customer turn, so the insert is one statement, not an ORM flush."""
         try:
-            with self.engine.begin() as connection:
+            with self._single.begin() as connection:
                 connection.execute(insert(InboundEvent).values(event_id=event_id, kind=kind, owner=owner, received_at=utcnow()))
             return "new"
         except IntegrityError:
@@ -144,7 +146,7 @@ class Store:
         """(a person handles the conversation, it has an unresolved ticket): read on every
         customer event, so two Core queries on one connection rather than two ORM sessions."""
         conversations, tickets = ConversationRow.__table__, TicketRow.__table__
-        with self.engine.connect() as connection:
+        with self._single.connect() as connection:
             human_active = connection.execute(select(conversations.c.human_active).where(conversations.c.id == conversation_id)).scalar()
             if human_active is None:
                 return False, False  # not stored yet: no person, no ticket
@@ -304,10 +306,11 @@ class Store:
     def update_ticket(self, *, ticket_id: str, **values: Any) -> TicketRow | None:
         """Set fields of a ticket and return it fresh."""
         values["updated_at"] = utcnow()
+        statement = update(TicketRow).where(col(TicketRow.id) == ticket_id).values(**values).returning(TicketRow)
         with self.session() as session:
-            session.exec(update(TicketRow).where(col(TicketRow.id) == ticket_id).values(**values))
+            row = session.execute(statement, execution_options={"populate_existing": True}).scalars().first()
             session.commit()
-            return session.get(TicketRow, ticket_id, populate_existing=True)
+            return row
 
     def claim(self, *, ticket_id: str, agent_id: str, agent_name: str, at: datetime | None = None) -> ClaimResult:
         """Race-free claim: one conditional UPDATE; rowcount 1 means this agent won."""
