@@ -105,8 +105,9 @@ class Inbox:
         """True when every one of these rows has attempts left (a failed turn is then retried, not apologised for)."""
         if not keys:
             return False
-        with self._session() as session:
-            rows = list(session.exec(select(InboxRow).where(col(InboxRow.key).in_(keys))))
+        table = InboxRow.__table__
+        with self._single.connect() as connection:
+            rows = list(connection.execute(select(table.c.attempts).where(table.c.key.in_(keys))))
         return len(rows) == len(set(keys)) and all(row.attempts < self.max_attempts for row in rows)
 
     def finish(self, *, keys: list[str]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime, Engine, update
+from sqlalchemy import JSON, Column, DateTime, Engine, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -67,13 +67,13 @@ class Deliveries:
     def begin(self, *, key: str, platform: str) -> DeliveryRow | None:
         """Record an attempt at ``key``; returns the row as an earlier attempt left it, or None
         on the first attempt."""
+        try:
+            with self._single.begin() as connection:
+                connection.execute(insert(DeliveryRow).values(key=key, platform=platform, result={}, attempts=1, begun_at=utcnow()))
+            return None
+        except IntegrityError:
+            pass
         with self._session() as session:
-            session.add(DeliveryRow(key=key, platform=platform, attempts=1))
-            try:
-                session.commit()
-                return None
-            except IntegrityError:
-                session.rollback()
             row = session.get(DeliveryRow, key)
             before = DeliveryRow(**row.model_dump())
             row.attempts += 1

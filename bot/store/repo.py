@@ -66,6 +66,10 @@ class Store:
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
+    def _single_session(self) -> Session:
+        """A session for one statement (an INSERT of one row): in autocommit on PostgreSQL."""
+        return Session(self._single, expire_on_commit=False)
+
     def ping(self) -> None:
         """A round trip to the database (raises when it is unreachable)."""
         with self.engine.connect() as connection:
@@ -162,7 +166,7 @@ class Store:
     def add_message(self, *, conversation_id: str, role: Role, text: str, author_id: str = "", author_name: str = "", platform_message_id: str | None = None, at: datetime | None = None, kind: str = "message", sources: list[dict] | None = None, ticket_id: str | None = None, internal: bool = False) -> MessageRow:
         """Keep one message; internal ones (agent notes, card-thread entries) never reach the engine."""
         row = MessageRow(conversation_id=conversation_id, role=role.value, text=text, author_id=author_id, author_name=author_name, platform_message_id=platform_message_id, at=at or utcnow(), kind=kind, sources=list(sources or []), ticket_id=ticket_id, internal=internal)
-        with self.session() as session:
+        with self._single_session() as session:
             session.add(row)
             session.commit()
             return row
@@ -231,7 +235,7 @@ class Store:
             rules_version=decision.rules_version, engine=decision.engine,
             latency_ms=decision.latency_ms, tokens=decision.tokens,
         )
-        with self.session() as session:
+        with self._single_session() as session:
             session.add(row)
             session.commit()
             return row
@@ -259,7 +263,7 @@ class Store:
     def create_ticket(self, *, ticket: TicketRow) -> TicketRow:
         """Store a new ticket, or return the conversation's active one: a unique index allows one
         unresolved ticket per conversation, so two replicas escalating at once open one."""
-        with self.session() as session:
+        with self._single_session() as session:
             session.add(ticket)
             try:
                 session.commit()
