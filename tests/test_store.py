@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bot.store.db import make_engine, migrate
 from bot.store.models import TicketRow
+from bot.store import repo
 from bot.store.repo import Store, new_ticket_id
 from bot.types import ConversationRef, Person, Role
 
@@ -78,3 +80,41 @@ def test_history_is_oldest_first_without_deleted(store):
     store.edit_message(platform_message_id="p1", text=None, deleted=True)
     store.edit_message(platform_message_id="p2", text="m2 edited")
     assert [t.text for t in store.history(conversation_id=ref.key)] == ["m0", "m2 edited"]
+
+
+def test_a_customer_message_is_stored_with_the_history_before_it_and_the_open_ticket(store):
+    ref = ConversationRef(platform="test", channel="C9", thread="t9")
+    ann = Person(platform_id="U9", display_name="Ann", organisation="Acme")
+    first = store.record_customer_message(ref=ref, author=ann, tier="vip", text="hello", platform_message_id="m1", at=None)
+    assert first.conversation.id == ref.key and first.conversation.customer_name == "Ann" and first.conversation.tier == "vip"
+    assert first.history == [] and first.open_ticket is None
+    store.add_message(conversation_id=ref.key, role=Role.BOT, text="hi Ann")
+    ticket = store.create_ticket(ticket=TicketRow(id=new_ticket_id(), conversation_id=ref.key, original_message="hello"))
+    second = store.record_customer_message(ref=ref, author=ann, tier=None, text="still there?", platform_message_id="m2", at=None)
+    assert [turn.text for turn in second.history] == ["hello", "hi Ann"]  # before this message, oldest first
+    assert second.open_ticket is not None and second.open_ticket.id == ticket.id
+    assert second.conversation.tier == "vip"  # kept when the turn knows no tier
+    assert [m.text for m in store.messages(conversation_id=ref.key)] == ["hello", "hi Ann", "still there?"]
+
+
+def test_a_recovered_turn_reuses_the_customer_message_its_first_attempt_stored(store):
+    ref = ConversationRef(platform="test", channel="C9", thread="t9")
+    ann = Person(platform_id="U9", display_name="Ann")
+    first = store.record_customer_message(ref=ref, author=ann, tier=None, text="hello", platform_message_id="m1", at=None)
+    again = store.record_customer_message(ref=ref, author=ann, tier=None, text="hello", platform_message_id="m1", at=None, reuse_stored=True)
+    assert again.message.id == first.message.id and again.history == []
+    fresh = store.record_customer_message(ref=ref, author=ann, tier=None, text="hello", platform_message_id="m2", at=None, reuse_stored=True)
+    assert fresh.message.id != first.message.id  # nothing to reuse: a new row
+    assert len(store.messages(conversation_id=ref.key)) == 2
+
+
+def test_a_queue_channel_change_is_seen_at_once_here_and_within_the_cache_time_elsewhere(store, monkeypatch):
+    other_replica = Store(engine=store.engine)
+    store.save_channel_ref(platform="slack", name="billing", channel="C1", native={})
+    assert other_replica.channel_ref(platform="slack", name="billing").channel == "C1"
+    store.save_channel_ref(platform="slack", name="billing", channel="C2", native={})
+    assert store.channel_ref(platform="slack", name="billing").channel == "C2"  # its own change: at once
+    assert other_replica.channel_ref(platform="slack", name="billing").channel == "C1"  # read from memory
+    clock = time.monotonic() + repo.CHANNEL_REF_SECONDS + 1
+    monkeypatch.setattr(repo.time, "monotonic", lambda: clock)
+    assert other_replica.channel_ref(platform="slack", name="billing").channel == "C2"  # once the cache time passed
