@@ -86,7 +86,7 @@ def _note_inserted_decision(_mapper, connection, row: DecisionRow) -> None:
 def _count_committed_decisions(session: Session) -> None:
     for engine, decision in session.info.pop(_PENDING_KEY, ()):
         for metrics in list(_watchers):
-            if metrics.engine is engine:
+            if metrics.engine.pool is engine.pool:  # the same database, through the store's autocommit engine too
                 metrics.observe_decision(decision)
 
 
