@@ -45,7 +45,7 @@ class Inbox:
         self.owner = owner
         self.lease = lease
         self.max_attempts = max_attempts
-        self._held: set[str] = set()  # keys this process is working on right now
+        self._held: dict[str, int] = {}  # keys this process is working on right now, with their attempts
 
     def _session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -98,13 +98,18 @@ class Inbox:
             taken = connection.execute(statement).first()
         if taken is None:
             return None
-        self._held.add(key)
-        return InboxRow(**taken._mapping)
+        row = InboxRow(**taken._mapping)
+        self._held[key] = row.attempts
+        return row
 
     def may_retry(self, *, keys: list[str]) -> bool:
-        """True when every one of these rows has attempts left (a failed turn is then retried, not apologised for)."""
+        """True when every one of these rows has attempts left (a failed turn is then retried, not
+        apologised for). Rows this process leased answer from the attempts their lease returned,
+        with no query: this runs on every turn."""
         if not keys:
             return False
+        if all(key in self._held for key in keys):  # leased here: the lease returned the attempts
+            return all(self._held[key] < self.max_attempts for key in keys)
         table = InboxRow.__table__
         with self._single.connect() as connection:
             rows = list(connection.execute(select(table.c.attempts).where(table.c.key.in_(keys))))
@@ -119,14 +124,15 @@ class Inbox:
             with self._single.begin() as connection:
                 connection.execute(statement)
         finally:
-            self._held.difference_update(keys)  # even if the write failed: the sweep takes the row back
+            for key in keys:  # even if the write failed: the sweep takes the row back
+                self._held.pop(key, None)
 
     def give_back(self, *, key: str, error: str) -> None:
         """A processing attempt failed: retry later, or give up after ``max_attempts`` (kept, as failed)."""
         try:
             self._give_back(key=key, error=error)
         finally:
-            self._held.discard(key)
+            self._held.pop(key, None)
 
     def _give_back(self, *, key: str, error: str) -> None:
         with self._session() as session:
