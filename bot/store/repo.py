@@ -7,6 +7,7 @@ loser reads back who won.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import dataclass
@@ -123,10 +124,11 @@ class Store:
         the row an earlier attempt of a recovered turn kept), the history before it and the
         conversation's open ticket. Four ORM sessions before; on PostgreSQL each was a round trip
         for BEGIN and one for COMMIT besides its statements."""
+        record = functools.partial(self._record_customer_message, ref=ref, author=author, tier=tier, text=text, platform_message_id=platform_message_id, at=at, reuse_stored=reuse_stored)
         try:
-            return self._record_customer_message(ref=ref, author=author, tier=tier, text=text, platform_message_id=platform_message_id, at=at, reuse_stored=reuse_stored)
+            return record()
         except IntegrityError:  # another replica created the conversation at the same moment
-            return self._record_customer_message(ref=ref, author=author, tier=tier, text=text, platform_message_id=platform_message_id, at=at, reuse_stored=reuse_stored)
+            return record()
 
     def _record_customer_message(self, *, ref: ConversationRef, author: Person, tier: str | None, text: str, platform_message_id: str | None, at: datetime | None, reuse_stored: bool) -> CustomerTurnRows:
         with self.session() as session:
